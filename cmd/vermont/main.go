@@ -27,7 +27,9 @@ type command struct {
 }
 
 // commands is the subcommand table, in the order usage lists them.
-var commands = []command{}
+var commands = []command{
+	// Each subcommand adds one line here; keep the order of usage.
+}
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
