@@ -1,0 +1,452 @@
+package expr
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/builtin"
+	"github.com/expr-lang/expr/checker"
+	"github.com/expr-lang/expr/compiler"
+	"github.com/expr-lang/expr/conf"
+	"github.com/expr-lang/expr/file"
+	exprparser "github.com/expr-lang/expr/parser"
+	"github.com/expr-lang/expr/vm"
+)
+
+// Scope is the run state an expression is evaluated in.
+type Scope struct {
+	// Contexts maps context names ("github", "env", "vars", "secrets",
+	// "inputs", "matrix", "strategy", "needs", "steps", "job", "jobs",
+	// "runner") to JSON-like values: map[string]any, []any, string,
+	// float64, bool and nil. Names and keys are matched case-insensitively.
+	Contexts map[string]any
+	// Failed and Cancelled drive the status functions: success() is
+	// !Failed && !Cancelled, failure() is Failed, cancelled() is Cancelled,
+	// and always() is true.
+	Failed, Cancelled bool
+	// HashFiles implements hashFiles(); nil makes hashFiles() an
+	// evaluation error. [HashFiles] is the usual implementation.
+	HashFiles func(patterns []string) (string, error)
+}
+
+// Program is a compiled expression: immutable, safe for concurrent use,
+// evaluated many times with [Program.Eval].
+type Program struct {
+	node       Node
+	prog       *vm.Program
+	usesStatus bool
+	contexts   []string
+	vms        sync.Pool // of *vm.VM, reused between evaluations
+}
+
+// Compile parses src (the text between ${{ and }}), checks it (unknown
+// contexts and functions, arity, nesting depth) and compiles it onto
+// expr-lang's VM. Errors are *[Error] with the offset in src.
+func Compile(src string) (*Program, error) {
+	p, err := compile(src)
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func compile(src string) (*Program, *Error) {
+	n, err := parse(src)
+	if err != nil {
+		return nil, err
+	}
+	return compileNode(n)
+}
+
+// compileNode checks n and compiles it onto expr-lang.
+func compileNode(n Node) (*Program, *Error) {
+	c := &translator{contexts: map[string]bool{}}
+	tree, err := c.node(n)
+	if err != nil {
+		return nil, err
+	}
+	config := conf.CreateNew()
+	config.MaxNodes = 0 // our parser bounds the size already
+	for _, f := range runtimeFuncs {
+		config.Functions[f.Name] = f
+	}
+	t := &exprparser.Tree{Node: tree, Source: file.NewSource(n.String())}
+	if _, cerr := checker.Check(t, config); cerr != nil {
+		return nil, errorf(n.Offset(), "internal error: expr-lang rejected the compiled expression: %v", cerr)
+	}
+	prog, cerr := compiler.Compile(t, config)
+	if cerr != nil {
+		return nil, errorf(n.Offset(), "internal error: expr-lang could not compile the expression: %v", cerr)
+	}
+	p := &Program{node: n, prog: prog, usesStatus: c.status}
+	for name := range c.contexts {
+		p.contexts = append(p.contexts, name)
+	}
+	sort.Strings(p.contexts)
+	return p, nil
+}
+
+// Node returns the program's syntax tree.
+func (p *Program) Node() Node { return p.node }
+
+// String prints the expression as canonical source.
+func (p *Program) String() string { return p.node.String() }
+
+// UsesStatus reports whether the expression calls success(), failure(),
+// cancelled() or always(). When it doesn't, GitHub evaluates an if: as
+// success() && (expr); callers add that.
+func (p *Program) UsesStatus() bool { return p.usesStatus }
+
+// Contexts returns the context names the expression references, lower
+// case, sorted, without duplicates.
+func (p *Program) Contexts() []string { return append([]string(nil), p.contexts...) }
+
+// Eval evaluates the program in s (nil is an empty scope). The result is a
+// JSON-like value: nil, bool, float64, string, []any or map[string]any.
+// Evaluation errors (bad format strings, invalid JSON, hashFiles failures)
+// are *[Error] with the offset of the failing call.
+func (p *Program) Eval(s *Scope) (any, error) {
+	if s == nil {
+		s = &Scope{}
+	}
+	m, _ := p.vms.Get().(*vm.VM)
+	if m == nil {
+		m = &vm.VM{}
+	}
+	out, err := m.Run(p.prog, s)
+	p.vms.Put(m)
+	if err != nil {
+		return nil, evalErr(p, err)
+	}
+	if f, ok := out.(filtered); ok {
+		return []any(f), nil
+	}
+	return out, nil
+}
+
+// evalErr turns a VM error into an *Error. A runtime.Error is a bug in
+// this package: it is re-panicked rather than hidden (STYLE 17).
+func evalErr(p *Program, err error) error {
+	var re runtime.Error
+	if errors.As(err, &re) {
+		panic(re)
+	}
+	var ee *evalError
+	if errors.As(err, &ee) {
+		return &Error{Offset: ee.off, Msg: ee.msg}
+	}
+	return &Error{Offset: p.node.Offset(), Msg: "internal error: " + err.Error()}
+}
+
+// translator translates our AST into expr-lang's AST. Operators and
+// functions become calls of the runtime functions (runtimeFuncs) that carry
+// GitHub's coercion rules; && and || become let-bound conditionals that
+// return operand values, or expr-lang's own and/or when both sides are
+// known booleans.
+type translator struct {
+	vars     int
+	status   bool
+	contexts map[string]bool
+}
+
+func call(name string, args ...ast.Node) ast.Node {
+	return &ast.CallNode{Callee: &ast.IdentifierNode{Value: name}, Arguments: args}
+}
+
+func env() ast.Node { return &ast.IdentifierNode{Value: "$env"} }
+
+func str(s string) ast.Node { return &ast.StringNode{Value: s} }
+
+func integer(i int) ast.Node { return &ast.IntegerNode{Value: i} }
+
+// node compiles n.
+func (c *translator) node(n Node) (ast.Node, *Error) {
+	switch n := n.(type) {
+	case *Literal:
+		return literal(n.Value), nil
+	case *ContextRef:
+		name := strings.ToLower(n.Name)
+		if !isContextName(name) {
+			return nil, errorf(n.Pos, "unrecognized named-value %q: the contexts are %s", n.Name, strings.Join(contextNames, ", "))
+		}
+		c.contexts[name] = true
+		return call(fnCtx, env(), str(name)), nil
+	case *Property:
+		x, err := c.node(n.X)
+		if err != nil {
+			return nil, err
+		}
+		return call(fnIndex, x, str(n.Name)), nil
+	case *Index:
+		x, err := c.node(n.X)
+		if err != nil {
+			return nil, err
+		}
+		i, err := c.node(n.Index)
+		if err != nil {
+			return nil, err
+		}
+		return call(fnIndex, x, i), nil
+	case *Filter:
+		x, err := c.node(n.X)
+		if err != nil {
+			return nil, err
+		}
+		return call(fnFilter, x), nil
+	case *Not:
+		x, err := c.node(n.X)
+		if err != nil {
+			return nil, err
+		}
+		if isBool(n.X) {
+			return &ast.UnaryNode{Operator: "not", Node: x}, nil
+		}
+		return call(fnNot, x), nil
+	case *Binary:
+		return c.binary(n)
+	case *Call:
+		return c.call(n)
+	}
+	return nil, errorf(n.Offset(), "internal error: unknown node %T", n)
+}
+
+func literal(v any) ast.Node {
+	switch v := v.(type) {
+	case bool:
+		return &ast.BoolNode{Value: v}
+	case float64:
+		return &ast.FloatNode{Value: v}
+	case string:
+		return &ast.StringNode{Value: v}
+	}
+	return &ast.NilNode{}
+}
+
+// isBool reports whether n always evaluates to a boolean.
+func isBool(n Node) bool {
+	switch n := n.(type) {
+	case *Literal:
+		_, ok := n.Value.(bool)
+		return ok
+	case *Not:
+		return true
+	case *Binary:
+		if n.Op == OpAnd || n.Op == OpOr {
+			return isBool(n.L) && isBool(n.R)
+		}
+		return true
+	case *Call:
+		return functions[strings.ToLower(n.Name)].boolean
+	}
+	return false
+}
+
+var cmpFuncs = [...]string{OpEq: fnEq, OpNe: fnNe, OpLt: fnLt, OpLe: fnLe, OpGt: fnGt, OpGe: fnGe}
+
+func (c *translator) binary(n *Binary) (ast.Node, *Error) {
+	l, err := c.node(n.L)
+	if err != nil {
+		return nil, err
+	}
+	r, err := c.node(n.R)
+	if err != nil {
+		return nil, err
+	}
+	if n.Op != OpAnd && n.Op != OpOr {
+		return call(cmpFuncs[n.Op], l, r), nil
+	}
+	if isBool(n.L) && isBool(n.R) {
+		op := "and"
+		if n.Op == OpOr {
+			op = "or"
+		}
+		return &ast.BinaryNode{Operator: op, Left: l, Right: r}, nil
+	}
+	// let t = L; truthy(t) ? R : t   (&&)
+	// let t = L; truthy(t) ? t : R   (||)
+	name := fmt.Sprintf("_t%d", c.vars)
+	c.vars++
+	t := &ast.IdentifierNode{Value: name}
+	cond := &ast.ConditionalNode{Ternary: true, Cond: call(fnTruthy, t), Exp1: r, Exp2: t}
+	if n.Op == OpOr {
+		cond.Exp1, cond.Exp2 = t, r
+	}
+	return &ast.VariableDeclaratorNode{Name: name, Value: l, Expr: cond}, nil
+}
+
+func (c *translator) call(n *Call) (ast.Node, *Error) {
+	if err := checkCall(n); err != nil {
+		return nil, err
+	}
+	info := functions[strings.ToLower(n.Name)]
+	if info.status {
+		c.status = true
+	}
+	args := make([]ast.Node, len(n.Args))
+	for i, a := range n.Args {
+		x, err := c.node(a)
+		if err != nil {
+			return nil, err
+		}
+		args[i] = x
+	}
+	switch info.name {
+	case "contains":
+		return call(fnContains, args...), nil
+	case "startsWith":
+		return call(fnStartsWith, args...), nil
+	case "endsWith":
+		return call(fnEndsWith, args...), nil
+	case "format":
+		return call(fnFormat, append([]ast.Node{integer(n.Pos)}, args...)...), nil
+	case "join":
+		return call(fnJoin, args...), nil
+	case "toJSON":
+		return call(fnToJSON, args...), nil
+	case "fromJSON":
+		return call(fnFromJSON, integer(n.Pos), args[0]), nil
+	case "hashFiles":
+		return call(fnHashFiles, append([]ast.Node{env(), integer(n.Pos)}, args...)...), nil
+	case "case":
+		return caseNode(args), nil
+	case "success", "always", "cancelled", "failure":
+		return call(fnStatus, env(), str(info.name)), nil
+	}
+	return nil, errorf(n.Pos, "internal error: function %s has no implementation", info.name)
+}
+
+// caseNode compiles case(p1, v1, ..., default) to nested conditionals, so
+// only the chosen value is evaluated.
+func caseNode(args []ast.Node) ast.Node {
+	if len(args) == 1 {
+		return args[0]
+	}
+	return &ast.ConditionalNode{Ternary: true, Cond: call(fnTruthy, args[0]), Exp1: args[1], Exp2: caseNode(args[2:])}
+}
+
+// Names of the runtime functions in compiled programs. The leading "$"-free
+// underscore names cannot clash with anything a user writes, since users
+// never write expr-lang source.
+const (
+	fnCtx        = "_ctx"
+	fnIndex      = "_index"
+	fnFilter     = "_filter"
+	fnNot        = "_not"
+	fnTruthy     = "_truthy"
+	fnEq         = "_eq"
+	fnNe         = "_ne"
+	fnLt         = "_lt"
+	fnLe         = "_le"
+	fnGt         = "_gt"
+	fnGe         = "_ge"
+	fnContains   = "_contains"
+	fnStartsWith = "_startsWith"
+	fnEndsWith   = "_endsWith"
+	fnFormat     = "_format"
+	fnJoin       = "_join"
+	fnToJSON     = "_toJSON"
+	fnFromJSON   = "_fromJSON"
+	fnHashFiles  = "_hashFiles"
+	fnStatus     = "_status"
+)
+
+// Declared signatures tell expr-lang's checker which functions return
+// booleans, so && and || between them compile to its native operators.
+var (
+	sigBool1 = new(func(any) bool)
+	sigBool2 = new(func(any, any) bool)
+	sigAny1  = new(func(any) any)
+	sigAny2  = new(func(any, any) any)
+	sigAnyN  = new(func(...any) any)
+)
+
+// runtimeFuncs are registered with every compiled program. Immutable.
+var runtimeFuncs = []*builtin.Function{
+	fn(fnCtx, func(a ...any) (any, error) {
+		s, _ := a[0].(*Scope)
+		name, _ := a[1].(string)
+		return contextValue(s, name), nil
+	}, sigAny2),
+	fn(fnIndex, func(a ...any) (any, error) { return index(a[0], a[1]), nil }, sigAny2),
+	fn(fnFilter, func(a ...any) (any, error) { return filter(a[0]), nil }, sigAny1),
+	fn(fnNot, func(a ...any) (any, error) { return !truthy(a[0]), nil }, sigBool1),
+	fn(fnTruthy, func(a ...any) (any, error) { return truthy(a[0]), nil }, sigBool1),
+	fn(fnEq, func(a ...any) (any, error) { return looseEqual(a[0], a[1]), nil }, sigBool2),
+	fn(fnNe, func(a ...any) (any, error) { return !looseEqual(a[0], a[1]), nil }, sigBool2),
+	fn(fnLt, func(a ...any) (any, error) { c, ok := compare(a[0], a[1]); return ok && c < 0, nil }, sigBool2),
+	fn(fnLe, func(a ...any) (any, error) { c, ok := compare(a[0], a[1]); return ok && c <= 0, nil }, sigBool2),
+	fn(fnGt, func(a ...any) (any, error) { c, ok := compare(a[0], a[1]); return ok && c > 0, nil }, sigBool2),
+	fn(fnGe, func(a ...any) (any, error) { c, ok := compare(a[0], a[1]); return ok && c >= 0, nil }, sigBool2),
+	fn(fnContains, func(a ...any) (any, error) { return contains(a[0], a[1]), nil }, sigBool2),
+	fn(fnStartsWith, func(a ...any) (any, error) { return startsWith(a[0], a[1]), nil }, sigBool2),
+	fn(fnEndsWith, func(a ...any) (any, error) { return endsWith(a[0], a[1]), nil }, sigBool2),
+	fn(fnFormat, func(a ...any) (any, error) {
+		off, _ := a[0].(int)
+		s, err := format(ToString(a[1]), a[2:])
+		if err != nil {
+			return nil, &evalError{off: off, msg: err.Error()}
+		}
+		return s, nil
+	}, sigAnyN),
+	fn(fnJoin, func(a ...any) (any, error) {
+		if len(a) == 1 {
+			return join(a[0], nil, false), nil
+		}
+		return join(a[0], a[1], true), nil
+	}, sigAnyN),
+	fn(fnToJSON, func(a ...any) (any, error) { return toJSON(a[0]), nil }, sigAny1),
+	fn(fnFromJSON, func(a ...any) (any, error) {
+		off, _ := a[0].(int)
+		v, err := fromJSON(ToString(a[1]))
+		if err != nil {
+			return nil, &evalError{off: off, msg: err.Error()}
+		}
+		return v, nil
+	}, sigAny2),
+	fn(fnHashFiles, func(a ...any) (any, error) {
+		s, _ := a[0].(*Scope)
+		off, _ := a[1].(int)
+		if s == nil || s.HashFiles == nil {
+			return nil, &evalError{off: off, msg: "hashFiles: not available here (no workspace to hash files in)"}
+		}
+		patterns := make([]string, 0, len(a)-2)
+		for _, p := range a[2:] {
+			patterns = append(patterns, ToString(p))
+		}
+		h, err := s.HashFiles(patterns)
+		if err != nil {
+			return nil, &evalError{off: off, msg: "hashFiles: " + err.Error()}
+		}
+		return h, nil
+	}, sigAnyN),
+	fn(fnStatus, func(a ...any) (any, error) {
+		s, _ := a[0].(*Scope)
+		name, _ := a[1].(string)
+		return status(s, name), nil
+	}, sigBool2),
+}
+
+func fn(name string, f func(...any) (any, error), sig any) *builtin.Function {
+	return &builtin.Function{Name: name, Func: f, Types: []reflectType{typeOf(sig)}}
+}
+
+// status evaluates a status check function.
+func status(s *Scope, name string) bool {
+	if s == nil {
+		s = &Scope{}
+	}
+	switch name {
+	case "success":
+		return !s.Failed && !s.Cancelled
+	case "failure":
+		return s.Failed
+	case "cancelled":
+		return s.Cancelled
+	}
+	return true // always
+}
