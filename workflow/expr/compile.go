@@ -29,6 +29,10 @@ type Scope struct {
 	// !Failed && !Cancelled, failure() is Failed, cancelled() is Cancelled,
 	// and always() is true.
 	Failed, Cancelled bool
+	// Incomplete makes success() false without making failure() true:
+	// for a job, a job it needs was skipped or cancelled, which GitHub
+	// treats as "not succeeded".
+	Incomplete bool
 	// HashFiles implements hashFiles(); nil makes hashFiles() an
 	// evaluation error. [HashFiles] is the usual implementation.
 	HashFiles func(patterns []string) (string, error)
@@ -442,7 +446,7 @@ func status(s *Scope, name string) bool {
 	}
 	switch name {
 	case "success":
-		return !s.Failed && !s.Cancelled
+		return !s.Failed && !s.Cancelled && !s.Incomplete
 	case "failure":
 		return s.Failed
 	case "cancelled":
