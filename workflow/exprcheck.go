@@ -34,7 +34,7 @@ func (w *walker) checkTemplate(n *yaml.Node, s string) {
 }
 
 // exprEnd returns the offset of the "}}" that closes the expression starting
-// at start, skipping string literals ('…' with '' escapes), or -1.
+// at start, skipping single-quoted string literals, or -1.
 func exprEnd(s string, start int) int {
 	for i := start; i < len(s); i++ {
 		switch s[i] {

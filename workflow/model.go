@@ -144,8 +144,8 @@ type Job struct {
 	Permissions     *Permissions
 	Concurrency     *Concurrency
 	Steps           []*Step
-	Uses            *String         // reusable workflow
-	With            *StringMap      // inputs of the reusable workflow
+	Uses            *String          // reusable workflow
+	With            *StringMap       // inputs of the reusable workflow
 	Secrets         *WorkflowSecrets // secrets for the reusable workflow
 	Pos             Pos
 }

@@ -166,6 +166,7 @@ func (w *walker) strategy(n *yaml.Node, what string) *Strategy {
 func (w *walker) matrix(n *yaml.Node, what string) *Matrix {
 	n = w.resolve(n)
 	m := &Matrix{Pos: posOf(n)}
+	vars := 0
 	if e := w.exprScalar(n); e != "" {
 		m.Expr = &String{Value: e, Pos: posOf(n), Quoted: isQuoted(n)}
 		return m
@@ -177,6 +178,7 @@ func (w *walker) matrix(n *yaml.Node, what string) *Matrix {
 		case "exclude":
 			m.Exclude = w.matrixList(v, what+".exclude", true)
 		default:
+			vars++
 			if r := w.matrixList(v, what+"."+k.Value, false); r != nil {
 				m.Rows = append(m.Rows, &MatrixRow{Name: *k, Value: r})
 			}
@@ -184,7 +186,7 @@ func (w *walker) matrix(n *yaml.Node, what string) *Matrix {
 	}) {
 		return m
 	}
-	if len(m.Rows) == 0 && (m.Include == nil || m.Include.Kind == SeqValue && len(m.Include.Seq) == 0) {
+	if vars == 0 && (m.Include == nil || m.Include.Kind == SeqValue && len(m.Include.Seq) == 0) {
 		w.errorf(m.Pos, KindMatrix, "%s is empty: give it at least one variable with values, or include", what)
 	}
 	return m
@@ -319,7 +321,12 @@ func (w *walker) steps(n *yaml.Node, what string) []*Step {
 // step reads one step.
 func (w *walker) step(n *yaml.Node, what string) *Step {
 	s := &Step{Pos: posOf(n)}
-	if !w.mapping(n, what+" element", stepKeys, func(k *String, v *yaml.Node) { w.stepKey(s, k, v) }) || isNull(n) {
+	var hasRun, hasUses bool
+	if !w.mapping(n, what+" element", stepKeys, func(k *String, v *yaml.Node) {
+		hasRun = hasRun || k.Value == "run"
+		hasUses = hasUses || k.Value == "uses"
+		w.stepKey(s, k, v)
+	}) || isNull(n) {
 		if isNull(n) {
 			w.errorf(s.Pos, KindValue, "step is empty: it needs run or uses")
 		}
@@ -328,7 +335,7 @@ func (w *walker) step(n *yaml.Node, what string) *Step {
 	switch {
 	case s.Uses != nil && s.Run != nil:
 		w.errorf(s.Run.Pos, KindKey, `a step cannot have both "uses" and "run"; split it into two steps`)
-	case s.Uses == nil && s.Run == nil:
+	case !hasUses && !hasRun:
 		w.errorf(s.Pos, KindKey, `a step needs "run" (a command) or "uses" (an action)`)
 	case s.Uses != nil:
 		if s.Shell != nil {

@@ -149,6 +149,9 @@ func (w *walker) decode() *yaml.Node {
 			msg = msg[len(m[0]):]
 		}
 		msg = strings.TrimPrefix(msg, "yaml: ")
+		if strings.Contains(msg, "tab character") {
+			pos = w.src.firstTab(pos)
+		}
 		w.errorf(pos, KindSyntax, "invalid YAML: %s", msg)
 		return nil
 	}

@@ -132,3 +132,18 @@ func escapeLen(b []byte) int {
 	}
 	return 2
 }
+
+// firstTab returns the position of the first tab in the indentation of a
+// line at or after from; yaml.v3 reports tab errors on the line before the
+// tab, without a column.
+func (s *source) firstTab(from Pos) Pos {
+	s.index()
+	for l := from.Line; l >= 1 && l <= len(s.lines); l++ {
+		for i := s.lines[l-1]; i < len(s.b) && (s.b[i] == ' ' || s.b[i] == '\t'); i++ {
+			if s.b[i] == '\t' {
+				return s.pos(i)
+			}
+		}
+	}
+	return from
+}

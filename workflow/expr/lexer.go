@@ -12,28 +12,28 @@ import (
 type tokenKind uint8
 
 const (
-	tEOF     tokenKind = iota
-	tNull              // null
-	tBool              // true, false
-	tNumber            // 1, -2.5, 0xff, 1e3, NaN, Infinity
-	tString            // 'text'
-	tIdent             // context, function or property name
-	tLParen            // (
-	tRParen            // )
-	tLBrack            // [
-	tRBrack            // ]
-	tComma             // ,
-	tDot               // .
-	tStar              // *
-	tNot               // !
-	tEq                // ==
-	tNe                // !=
-	tLt                // <
-	tLe                // <=
-	tGt                // >
-	tGe                // >=
-	tAnd               // &&
-	tOr                // ||
+	tEOF    tokenKind = iota
+	tNull             // null
+	tBool             // true, false
+	tNumber           // 1, -2.5, 0xff, 1e3, NaN, Infinity
+	tString           // 'text'
+	tIdent            // context, function or property name
+	tLParen           // (
+	tRParen           // )
+	tLBrack           // [
+	tRBrack           // ]
+	tComma            // ,
+	tDot              // .
+	tStar             // *
+	tNot              // !
+	tEq               // ==
+	tNe               // !=
+	tLt               // <
+	tLe               // <=
+	tGt               // >
+	tGe               // >=
+	tAnd              // &&
+	tOr               // ||
 )
 
 var tokenNames = [...]string{
@@ -189,7 +189,7 @@ func (l *lexer) scanNumber() (token, *Error) {
 	return token{kind: tNumber, off: start, text: text, num: f}, nil
 }
 
-// scanString reads a single-quoted string; '' stands for one quote.
+// scanString reads a single-quoted string; ” stands for one quote.
 func (l *lexer) scanString() (token, *Error) {
 	start := l.pos
 	var b strings.Builder

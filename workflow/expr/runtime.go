@@ -181,16 +181,14 @@ func startsWith(s, prefix any) bool {
 	if !isPrimitive(s) || !isPrimitive(prefix) {
 		return false
 	}
-	a, b := upper(ToString(s)), upper(ToString(prefix))
-	return strings.HasPrefix(a, b)
+	return foldHasPrefix(ToString(s), ToString(prefix))
 }
 
 func endsWith(s, suffix any) bool {
 	if !isPrimitive(s) || !isPrimitive(suffix) {
 		return false
 	}
-	a, b := upper(ToString(s)), upper(ToString(suffix))
-	return strings.HasSuffix(a, b)
+	return foldHasSuffix(ToString(s), ToString(suffix))
 }
 
 // join is GitHub's join(array, separator=","): array elements converted to

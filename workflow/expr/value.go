@@ -398,12 +398,65 @@ func foldCompare(a, b string) int {
 	return 1
 }
 
-// foldContains reports whether sub occurs in s ignoring case.
+// foldContains reports whether sub occurs in s ignoring case, without
+// allocating when both are ASCII.
 func foldContains(s, sub string) bool {
 	if sub == "" {
 		return true
 	}
-	return strings.Contains(upper(s), upper(sub))
+	if !isASCII(s) || !isASCII(sub) {
+		return strings.Contains(upper(s), upper(sub))
+	}
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if asciiFoldEqual(s[i:i+len(sub)], sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// foldHasPrefix and foldHasSuffix test prefixes and suffixes ignoring case.
+func foldHasPrefix(s, prefix string) bool {
+	if isASCII(s) && isASCII(prefix) {
+		return len(s) >= len(prefix) && asciiFoldEqual(s[:len(prefix)], prefix)
+	}
+	return strings.HasPrefix(upper(s), upper(prefix))
+}
+
+func foldHasSuffix(s, suffix string) bool {
+	if isASCII(s) && isASCII(suffix) {
+		return len(s) >= len(suffix) && asciiFoldEqual(s[len(s)-len(suffix):], suffix)
+	}
+	return strings.HasSuffix(upper(s), upper(suffix))
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// asciiFoldEqual compares equal-length ASCII strings ignoring case.
+func asciiFoldEqual(a, b string) bool {
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if x == y {
+			continue
+		}
+		if 'a' <= x && x <= 'z' {
+			x -= 'a' - 'A'
+		}
+		if 'a' <= y && y <= 'z' {
+			y -= 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }
 
 // upper is strings.ToUpper with a fast path for strings already upper case
