@@ -349,7 +349,7 @@ func (c *translator) call(n *Call) (ast.Node, *Error) {
 	case "hashFiles":
 		return call(fnHashFiles, append([]ast.Node{env(), integer(n.Pos)}, args...)...), nil
 	case "case":
-		return caseNode(args), nil
+		return caseNode(n.Pos, args), nil
 	case "success", "always", "cancelled", "failure":
 		return call(fnStatus, env(), str(info.name)), nil
 	}
@@ -357,12 +357,13 @@ func (c *translator) call(n *Call) (ast.Node, *Error) {
 }
 
 // caseNode compiles case(p1, v1, ..., default) to nested conditionals, so
-// only the chosen value is evaluated.
-func caseNode(args []ast.Node) ast.Node {
+// only the chosen value is evaluated. A predicate that is not a boolean is
+// an evaluation error, as in actions/runner.
+func caseNode(off int, args []ast.Node) ast.Node {
 	if len(args) == 1 {
 		return args[0]
 	}
-	return &ast.ConditionalNode{Ternary: true, Cond: call(fnTruthy, args[0]), Exp1: args[1], Exp2: caseNode(args[2:])}
+	return &ast.ConditionalNode{Ternary: true, Cond: call(fnCasePred, integer(off), args[0]), Exp1: args[1], Exp2: caseNode(off, args[2:])}
 }
 
 // Names of the runtime functions in compiled programs. The leading "$"-free
@@ -390,6 +391,7 @@ const (
 	fnFromJSON   = "_fromJSON"
 	fnHashFiles  = "_hashFiles"
 	fnStatus     = "_status"
+	fnCasePred   = "_casePred"
 )
 
 // Declared signatures tell expr-lang's checker which functions return
@@ -470,6 +472,14 @@ var runtimeFuncs = []*builtin.Function{
 		}
 		return h, nil
 	}, sigAnyN),
+	fn(fnCasePred, func(a ...any) (any, error) {
+		off, _ := a[0].(int)
+		b, ok := a[1].(bool)
+		if !ok {
+			return nil, &evalError{off: off, msg: "case: a predicate evaluated to " + describe(a[1]) + ", not a boolean; compare it, like x == 'value'"}
+		}
+		return b, nil
+	}, sigBool2),
 	fn(fnStatus, func(a ...any) (any, error) {
 		s, _ := a[0].(*Scope)
 		name, _ := a[1].(string)

@@ -195,11 +195,15 @@ func (p *parser) parseUnary() (Node, *Error) {
 //
 //	Postfix = Primary { "." ( Name | "*" ) | "[" ( Expr | "*" ) "]" }
 func (p *parser) parsePostfix() (Node, *Error) {
+	literal := false
+	switch p.tok.kind {
+	case tNull, tBool, tNumber, tString:
+		literal = true
+	}
 	x, err := p.parsePrimary()
 	if err != nil {
 		return nil, err
 	}
-	_, literal := x.(*Literal)
 	for p.tok.kind == tDot || p.tok.kind == tLBrack {
 		if literal {
 			return nil, errorf(p.tok.off, "unexpected token %q after a literal", p.tok.text)

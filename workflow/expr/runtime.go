@@ -272,3 +272,21 @@ func format(f string, args []any) (string, error) {
 func quote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
 }
+
+// describe names a value's kind for error messages, without its content,
+// which may be secret.
+func describe(v any) string {
+	switch kindOf(v) {
+	case kindNull:
+		return "null"
+	case kindBool:
+		return "a boolean"
+	case kindNumber:
+		return "a number"
+	case kindString:
+		return "a string"
+	case kindArray:
+		return "an array"
+	}
+	return "an object"
+}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // kind is the type of a value as GitHub's expression engine sees it.
@@ -352,7 +353,9 @@ func compare(a, b any) (c int, ok bool) {
 }
 
 // sameInstance reports whether two arrays or two objects are the same value
-// (the same map, or slices sharing their first element and length).
+// (the same map, or slices sharing their first element and length). Go
+// gives empty slices no identity, so two empty arrays count as the same
+// instance only when both are nil or share their backing array.
 func sameInstance(a, b any) bool {
 	switch x := a.(type) {
 	case map[string]any:
@@ -363,10 +366,10 @@ func sameInstance(a, b any) bool {
 		return reflect.ValueOf(x).UnsafePointer() == reflect.ValueOf(y).UnsafePointer()
 	case []any:
 		y, ok := b.([]any)
-		return ok && len(x) == len(y) && (len(x) == 0 && cap(x) == cap(y) || len(x) > 0 && &x[0] == &y[0])
+		return ok && len(x) == len(y) && cap(x) == cap(y) && unsafe.SliceData(x) == unsafe.SliceData(y) && (len(x) > 0 || x == nil && y == nil)
 	case filtered:
 		y, ok := b.(filtered)
-		return ok && len(x) == len(y) && len(x) > 0 && &x[0] == &y[0]
+		return ok && len(x) == len(y) && len(x) > 0 && unsafe.SliceData(x) == unsafe.SliceData(y)
 	}
 	return false
 }
