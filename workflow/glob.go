@@ -21,16 +21,29 @@ func checkGlob(pattern string) string {
 	if strings.TrimPrefix(pattern, "!") == "" {
 		return "pattern is empty"
 	}
-	if _, err := globRegexp(pattern); err != "" {
-		return err
-	}
-	return ""
+	_, err := globSource(pattern)
+	return err
 }
 
 // globRegexp compiles a filter pattern (without its leading "!") to an
 // anchored regular expression.
 func globRegexp(pattern string) (*regexp.Regexp, string) {
+	src, msg := globSource(pattern)
+	if msg != "" {
+		return nil, msg
+	}
+	re, err := regexp.Compile(src)
+	if err != nil {
+		return nil, "invalid pattern: " + err.Error()
+	}
+	return re, ""
+}
+
+// globSource translates a filter pattern (without its leading "!") to the
+// source of an anchored regular expression that always compiles.
+func globSource(pattern string) (string, string) {
 	pattern = strings.TrimPrefix(pattern, "!")
+	repeated := true // the last token cannot take ? or +
 	var b strings.Builder
 	b.WriteString("^")
 	for i := 0; i < len(pattern); i++ {
@@ -48,35 +61,36 @@ func globRegexp(pattern string) (*regexp.Regexp, string) {
 			} else {
 				b.WriteString("[^/]*")
 			}
+			repeated = true
+			continue
 		case '?', '+':
-			if i == 0 {
-				return nil, "\"" + string(c) + "\" must follow a character it repeats; escape it with \\ to match it literally"
+			if repeated {
+				return "", "\"" + string(c) + "\" must follow a character it repeats; escape it with \\ to match it literally"
 			}
 			b.WriteByte(c)
+			repeated = true
+			continue
 		case '[':
 			end := strings.IndexByte(pattern[i+1:], ']')
 			if end < 1 {
-				return nil, "\"[\" has no matching \"]\""
+				return "", "\"[\" has no matching \"]\""
 			}
 			class := pattern[i+1 : i+1+end]
 			b.WriteString("[" + strings.ReplaceAll(regexp.QuoteMeta(class), `\-`, "-") + "]")
 			i += end + 1
 		case '\\':
 			if i+1 >= len(pattern) {
-				return nil, "pattern ends with an escaping \\"
+				return "", "pattern ends with an escaping \\"
 			}
 			i++
 			b.WriteString(regexp.QuoteMeta(pattern[i : i+1]))
 		default:
-			b.WriteString(regexp.QuoteMeta(string(c)))
+			b.WriteString(regexp.QuoteMeta(pattern[i : i+1]))
 		}
+		repeated = false
 	}
 	b.WriteString("$")
-	re, err := regexp.Compile(b.String())
-	if err != nil {
-		return nil, "invalid pattern: " + err.Error()
-	}
-	return re, ""
+	return b.String(), ""
 }
 
 // matchFilter applies a list of patterns to name in order, as GitHub does:

@@ -182,6 +182,9 @@ func (l *lexer) scanNumber() (token, *Error) {
 		l.pos += n
 	}
 	text := l.src[start:l.pos]
+	if text == "+" || text == "-" {
+		return token{}, errorf(start, "unexpected character '%s': expressions have no arithmetic", text)
+	}
 	f := parseNumber(text)
 	if math.IsNaN(f) {
 		return token{}, errorf(start, "invalid number %q", text)
