@@ -141,7 +141,7 @@ func matchGlobs(globs []glob, rel string) bool {
 	segs := strings.Split(rel, "/")
 	in := false
 	for _, g := range globs {
-		if g.negate && !in || !g.negate && in {
+		if g.negate == in { // includes matter when out, excludes when in
 			if matchPrefix(g.segs, segs) {
 				in = !g.negate
 			}

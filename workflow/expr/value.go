@@ -194,7 +194,7 @@ func parseRadix32(digits string, base int) float64 {
 
 // formatNumber prints a number as .NET's Double.ToString("G15") does, which
 // is how GitHub converts numbers to strings: up to 15 significant digits,
-// scientific notation ("1E+15", "1E-07") below 1e-5 or from 1e15.
+// scientific notation ("1E+15", "1E-05") from 1e15 and at or below 1e-5.
 func formatNumber(f float64) string {
 	switch {
 	case math.IsNaN(f):
@@ -218,7 +218,7 @@ func formatNumber(f float64) string {
 	mant, expStr, _ := strings.Cut(e, "e")
 	exp, _ := strconv.Atoi(expStr)
 	digits := strings.TrimRight(strings.Replace(mant, ".", "", 1), "0")
-	if exp < -5 || exp >= 15 {
+	if exp <= -5 || exp >= 15 {
 		var b strings.Builder
 		b.WriteString(sign)
 		b.WriteByte(digits[0])
