@@ -273,7 +273,9 @@ func TestStatusCodes(t *testing.T) {
 		},
 		{
 			name: "missing job id",
-			req:  func() *http.Request { return delivery("workflow_job", "a", []byte(`{"action":"queued","workflow_job":{}}`)) },
+			req: func() *http.Request {
+				return delivery("workflow_job", "a", []byte(`{"action":"queued","workflow_job":{}}`))
+			},
 			want: http.StatusBadRequest, wantBody: `missing "workflow_job.id"`,
 		},
 		{
