@@ -26,7 +26,7 @@ func (w *walker) checkTemplate(n *yaml.Node, s string) {
 			w.errorf(w.posInScalar(n, s, off+i), KindExpression, "invalid expression: \"${{\" is not closed by \"}}\"")
 			return
 		}
-		if _, err := expr.Parse(s[start:end]); err != nil {
+		if err := w.checkExpr(s[start:end]); err != nil {
 			w.exprError(n, start, err)
 		}
 		off = end + 2
@@ -71,9 +71,20 @@ func (w *walker) checkCondition(n *yaml.Node, s string) {
 		w.errorf(posOf(n), KindExpression, "condition is empty")
 		return
 	}
-	if _, err := expr.Parse(s); err != nil {
+	if err := w.checkExpr(s); err != nil {
 		w.exprError(n, 0, err)
 	}
+}
+
+// checkExpr checks one expression: its syntax, or with
+// [WithCompiledExpressions] everything expr.Compile checks.
+func (w *walker) checkExpr(src string) error {
+	if w.compileExprs {
+		_, err := expr.Compile(src)
+		return err
+	}
+	_, err := expr.Parse(src)
+	return err
 }
 
 // exprError reports err, an error from package expr about the text that

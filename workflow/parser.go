@@ -23,8 +23,9 @@ type Parser interface {
 // YAMLParser is ready to use and checks expressions; it is safe for
 // concurrent use.
 type YAMLParser struct {
-	skipExprs bool
-	maxAlias  int
+	skipExprs    bool
+	compileExprs bool
+	maxAlias     int
 }
 
 var _ Parser = (*YAMLParser)(nil)
@@ -35,6 +36,12 @@ type Option func(*YAMLParser)
 // WithoutExpressionCheck turns off the syntax check of `${{ }}`
 // expressions, for tools that only need the structure.
 func WithoutExpressionCheck() Option { return func(p *YAMLParser) { p.skipExprs = true } }
+
+// WithCompiledExpressions makes the parser compile every expression, as
+// the runner will, so that unknown functions and contexts and wrong numbers
+// of arguments are reported too, not only syntax errors. It makes parsing
+// several times slower; `vermont validate` uses it.
+func WithCompiledExpressions() Option { return func(p *YAMLParser) { p.compileExprs = true } }
 
 // WithMaxAliases bounds how many YAML alias dereferences one file may cause
 // (default 10000), which protects against "billion laughs" documents.
@@ -89,16 +96,17 @@ func (p *YAMLParser) newWalker(filename string, src []byte) *walker {
 	if max <= 0 {
 		max = defaultMaxAliases
 	}
-	return &walker{file: filename, src: newSource(src), checkExprs: !p.skipExprs, aliasBudget: max}
+	return &walker{file: filename, src: newSource(src), checkExprs: !p.skipExprs, compileExprs: p.compileExprs, aliasBudget: max}
 }
 
 // walker holds the state of one parse: the file, and the diagnostics found.
 type walker struct {
-	file        string
-	src         *source
-	errs        ErrorList
-	checkExprs  bool
-	aliasBudget int
+	file         string
+	src          *source
+	errs         ErrorList
+	checkExprs   bool
+	compileExprs bool
+	aliasBudget  int
 }
 
 // errTooComplex stops a walk whose alias budget ran out.

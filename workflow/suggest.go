@@ -4,9 +4,13 @@ import "strconv"
 
 // suggest returns a ` (did you mean "x"?)` hint naming the closest of
 // candidates to s, or "" when none is close. Close means an edit distance of
-// at most a third of the word, and at most 2 for short words.
+// at most a third of the word, at least 2 for words of four or more
+// letters and 1 for shorter ones.
 func suggest(s string, candidates []string) string {
-	limit := max(2, len(s)/3)
+	limit := max(1, len(s)/3)
+	if len(s) >= 4 {
+		limit = max(limit, 2)
+	}
 	best, bestD := "", limit+1
 	for _, c := range candidates {
 		if d := editDistance(s, c); d < bestD {

@@ -40,7 +40,7 @@ func runValidate(ctx context.Context, args []string, io stdio) int {
 		fmt.Fprintf(io.err, "vermont validate: %v\n", err)
 		return 1
 	}
-	p := workflow.NewParser()
+	p := workflow.NewParser(workflow.WithCompiledExpressions())
 	problems, bad := 0, 0
 	for _, f := range files {
 		if err := ctx.Err(); err != nil {
