@@ -31,6 +31,7 @@ var commands = []command{
 	// Each subcommand adds one line here; keep the order of usage.
 	{"validate", "check workflow and action files, print every problem", runValidate},
 	{"list", "list workflows, their jobs and the events that trigger them", runList},
+	{"eval", "evaluate one ${{ }} expression against contexts from a JSON file", runEval},
 }
 
 func main() {

@@ -172,3 +172,7 @@ func fromJSON(s string) (any, error) {
 func jsonErrText(err error) string {
 	return strings.TrimPrefix(err.Error(), "json: ")
 }
+
+// ToJSON prints v as GitHub's toJSON() does: two-space indented JSON with
+// object keys sorted.
+func ToJSON(v any) string { return toJSON(v) }

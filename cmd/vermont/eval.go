@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/vermont-ci/vermont/workflow/expr"
+)
+
+// runEval evaluates one expression against contexts from a JSON file and
+// prints the result as JSON.
+func runEval(ctx context.Context, args []string, io stdio) int {
+	fset := flag.NewFlagSet("eval", flag.ContinueOnError)
+	fset.SetOutput(io.err)
+	contextFile := fset.String("context", "", "JSON `FILE` whose top-level keys are contexts (github, env, matrix, ...)")
+	workspace := fset.String("workspace", ".", "`DIR` that hashFiles() hashes files in")
+	failed := fset.Bool("failed", false, "evaluate as if a previous step failed (success() false, failure() true)")
+	cancelled := fset.Bool("cancelled", false, "evaluate as if the run was cancelled (cancelled() true)")
+	fset.Usage = func() {
+		fmt.Fprintln(io.err, "usage: vermont eval [--context FILE.json] [--workspace DIR] [--failed] [--cancelled] [--] EXPR\n\n"+
+			"Evaluates EXPR, the text between ${{ and }}, and prints its value as JSON on stdout.\n"+
+			"Syntax and evaluation errors print eval:LINE:COL: message and exit 1.\n\nflags:")
+		fset.PrintDefaults()
+	}
+	if err := fset.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fset.NArg() != 1 {
+		fmt.Fprintf(io.err, "vermont eval: want exactly one expression, got %d argument(s); quote the expression\n", fset.NArg())
+		fset.Usage()
+		return 2
+	}
+	src := fset.Arg(0)
+	if err := ctx.Err(); err != nil {
+		fmt.Fprintf(io.err, "vermont eval: %v\n", err)
+		return 1
+	}
+	contexts, err := readContexts(*contextFile)
+	if err != nil {
+		fmt.Fprintf(io.err, "vermont eval: %v\n", err)
+		return 1
+	}
+	prog, err := expr.Compile(src)
+	if err != nil {
+		printExprError(io, src, err)
+		return 1
+	}
+	root := *workspace
+	scope := &expr.Scope{
+		Contexts:  contexts,
+		Failed:    *failed,
+		Cancelled: *cancelled,
+		HashFiles: func(patterns []string) (string, error) { return expr.HashFiles(root, patterns) },
+	}
+	v, err := prog.Eval(scope)
+	if err != nil {
+		printExprError(io, src, err)
+		return 1
+	}
+	fmt.Fprintln(io.out, expr.ToJSON(v))
+	return 0
+}
+
+// readContexts loads the --context file: a JSON object mapping context
+// names to values. No file means no contexts.
+func readContexts(name string) (map[string]any, error) {
+	if name == "" {
+		return map[string]any{}, nil
+	}
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return nil, fmt.Errorf("--context: %w", err)
+	}
+	var contexts map[string]any
+	if err := json.Unmarshal(data, &contexts); err != nil {
+		return nil, fmt.Errorf("--context %s: want a JSON object whose keys are context names: %w", name, err)
+	}
+	if contexts == nil {
+		contexts = map[string]any{}
+	}
+	return contexts, nil
+}
+
+// printExprError prints err as eval:LINE:COL: message, the column counted
+// in characters.
+func printExprError(io stdio, src string, err error) {
+	var e *expr.Error
+	if !errors.As(err, &e) {
+		fmt.Fprintf(io.err, "eval: %v\n", err)
+		return
+	}
+	line, col := lineCol(src, e.Offset)
+	fmt.Fprintf(io.err, "eval:%d:%d: %s\n", line, col, e.Msg)
+}
+
+// lineCol converts a byte offset in src to a 1-based line and column.
+func lineCol(src string, off int) (line, col int) {
+	off = max(0, min(off, len(src)))
+	before := src[:off]
+	line = strings.Count(before, "\n") + 1
+	if i := strings.LastIndexByte(before, '\n'); i >= 0 {
+		before = before[i+1:]
+	}
+	return line, utf8.RuneCountInString(before) + 1
+}
