@@ -12,7 +12,7 @@ import (
 
 // recordFile is the sidecar, in each instance directory, that carries what
 // schema 1 documents cannot: labels, the pool, the creation time, and the
-// host objects to clean up (endpoint, runner PID).
+// runner PID for reopening after a restart. (The endpoint is found by name.)
 const recordFile = "instance.json"
 
 // recordVersion is bumped when the record's meaning changes.
@@ -26,7 +26,6 @@ type record struct {
 	Pool       string            `json:"pool"`
 	Labels     map[string]string `json:"labels"`
 	CreatedAt  time.Time         `json:"createdAt"`
-	EndpointID string            `json:"endpointId,omitempty"`
 	PID        int               `json:"pid,omitempty"`
 }
 
