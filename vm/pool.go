@@ -270,7 +270,11 @@ func (p *Pool) run(ctx context.Context) {
 func (p *Pool) do(ctx context.Context, f func(ctx context.Context)) error {
 	done := make(chan struct{})
 	select {
-	case p.ops <- func(lctx context.Context) { f(lctx); close(done) }:
+	case p.ops <- func(lctx context.Context) {
+		f(lctx)
+		p.publish() // callers see their own effect in Snapshot
+		close(done)
+	}:
 	case <-p.loopDone:
 		return ErrClosed
 	case <-ctx.Done():
