@@ -20,13 +20,13 @@ const recordVersion = 1
 
 // record is the sidecar's content. It holds no secret.
 type record struct {
-	Version    int               `json:"version"`
-	ID         string            `json:"id"`
-	Name       string            `json:"name"`
-	Pool       string            `json:"pool"`
-	Labels     map[string]string `json:"labels"`
-	CreatedAt  time.Time         `json:"createdAt"`
-	PID        int               `json:"pid,omitempty"`
+	Version   int               `json:"version"`
+	ID        string            `json:"id"`
+	Name      string            `json:"name"`
+	Pool      string            `json:"pool"`
+	Labels    map[string]string `json:"labels"`
+	CreatedAt time.Time         `json:"createdAt"`
+	PID       int               `json:"pid,omitempty"`
 }
 
 // writeRecord writes r into dir atomically (temp file, then rename), so a
