@@ -163,7 +163,7 @@ func (w *walker) decode() *yaml.Node {
 		w.errorf(pos, KindSyntax, "invalid YAML: %s", msg)
 		return nil
 	}
-	if doc.Kind == 0 || len(doc.Content) == 0 {
+	if doc.Kind == 0 || len(doc.Content) == 0 || isNull(doc.Content[0]) {
 		w.errorf(Pos{1, 1}, KindSyntax, "file is empty")
 		return nil
 	}
