@@ -1,0 +1,151 @@
+// Command testall is Vermont's test and CI entry point: `go run
+// ./internal/testall` (or .ci/run). It installs what the integration tests
+// need when it can, checks formatting, vets, cross-builds for Windows, runs
+// every test (the containerd ones start their own private daemon through
+// internal/ctrdtest), runs every fuzz target briefly, and prints a summary.
+// It exits non-zero when any step fails.
+//
+// Flags:
+//
+//	-fuzztime D    how long each fuzz target runs (default 10s, or $VERMONT_FUZZTIME)
+//	-skip-fuzz     skip the fuzz runs (local quick use; refused under CI=true)
+//	-no-install    do not try to install missing system packages
+//	-timeout D     go test -timeout (default 12m)
+//	-race          run the tests with the race detector
+//	packages...    go test patterns (default ./...)
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// options are the parsed command line.
+type options struct {
+	fuzzTime  time.Duration
+	skipFuzz  bool
+	noInstall bool
+	timeout   time.Duration
+	race      bool
+	packages  []string
+	ci        bool
+}
+
+// parseFlags parses args; it returns an error for bad flags and for
+// -skip-fuzz under CI.
+func parseFlags(args []string, stderr io.Writer, getenv func(string) string) (options, error) {
+	o := options{ci: isCI(getenv("CI"))}
+	defFuzz := 10 * time.Second
+	if v := getenv("VERMONT_FUZZTIME"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return o, fmt.Errorf("VERMONT_FUZZTIME=%q: %w", v, err)
+		}
+		defFuzz = d
+	}
+	fs := flag.NewFlagSet("testall", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.DurationVar(&o.fuzzTime, "fuzztime", defFuzz, "how long each fuzz target runs (env VERMONT_FUZZTIME)")
+	fs.BoolVar(&o.skipFuzz, "skip-fuzz", false, "skip the fuzz runs (local quick use; refused under CI=true)")
+	fs.BoolVar(&o.noInstall, "no-install", false, "do not install missing system packages")
+	fs.DurationVar(&o.timeout, "timeout", 12*time.Minute, "go test -timeout")
+	fs.BoolVar(&o.race, "race", false, "run tests with the race detector")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	o.packages = fs.Args()
+	if len(o.packages) == 0 {
+		o.packages = []string{"./..."}
+	}
+	if o.skipFuzz && o.ci {
+		return o, errors.New("-skip-fuzz is refused under CI=true: CI must run the fuzz targets")
+	}
+	if o.fuzzTime <= 0 && !o.skipFuzz {
+		return o, fmt.Errorf("-fuzztime must be positive, got %s (use -skip-fuzz to skip)", o.fuzzTime)
+	}
+	return o, nil
+}
+
+// isCI reports whether the CI variable asks for strict behaviour.
+func isCI(v string) bool {
+	v = strings.ToLower(v)
+	return v == "true" || v == "1"
+}
+
+// run executes every step and returns the exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	o, err := parseFlags(args, stderr, os.Getenv)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintf(stderr, "testall: %v\n", err)
+		return 2
+	}
+	r := &runner{ctx: ctx, stdout: stdout, stderr: stderr}
+	start := time.Now()
+	if o.noInstall {
+		r.record("system packages", statusSkip, 0, "-no-install")
+	} else {
+		r.step("system packages", func() (string, error) { return installDeps(r, o.ci) })
+	}
+	r.step("gofmt -l", func() (string, error) { return "", checkGofmt(r) })
+	r.step("go vet ./...", func() (string, error) { return "", r.cmd(nil, "go", "vet", "./...") })
+	r.step("GOOS=windows go build ./...", func() (string, error) {
+		return "", r.cmd([]string{"GOOS=windows"}, "go", "build", "./...")
+	})
+	r.step("GOOS=windows go vet ./vm/...", func() (string, error) {
+		return "", r.cmd([]string{"GOOS=windows"}, "go", "vet", "./vm/...")
+	})
+	r.step("go test", func() (string, error) { return "", r.cmd(nil, "go", testArgs(o)...) })
+	if o.skipFuzz {
+		r.record("fuzz", statusSkip, 0, "-skip-fuzz (never allowed under CI=true)")
+	} else {
+		r.fuzzAll(o)
+	}
+	return r.summary(time.Since(start))
+}
+
+// testArgs returns the `go test` arguments.
+func testArgs(o options) []string {
+	args := []string{"test", "-count=1", "-timeout=" + o.timeout.String()}
+	if o.race {
+		args = append(args, "-race")
+	}
+	return append(args, o.packages...)
+}
+
+// fuzzAll discovers the module's fuzz targets and runs each one briefly.
+func (r *runner) fuzzAll(o options) {
+	var targets []fuzzTarget
+	r.step("discover fuzz targets", func() (string, error) {
+		var err error
+		targets, err = discoverFuzz(r.ctx, o.packages)
+		return fmt.Sprintf("%d targets", len(targets)), err
+	})
+	for _, t := range targets {
+		name := fmt.Sprintf("fuzz %s %s (%s)", t.pkg, t.name, o.fuzzTime)
+		r.step(name, func() (string, error) {
+			err := r.cmd(nil, "go", "test", "-run=^$", "-fuzz=^"+t.name+"$", "-fuzztime="+o.fuzzTime.String(), t.pkg)
+			if err != nil {
+				return "a failing input, if any, is saved under the package's testdata/fuzz/" + t.name, err
+			}
+			return "", nil
+		})
+	}
+}
