@@ -40,8 +40,16 @@ func (w *walker) pairs(n *yaml.Node) []pair {
 		}
 		out = append(out, pair{k, v})
 	}
+	if len(merged) == 0 {
+		return out
+	}
+	have := make(map[string]bool, len(out)+len(merged))
+	for _, p := range out {
+		have[p.k.Value] = true
+	}
 	for _, m := range merged {
-		if !hasKey(out, m.k.Value) {
+		if !have[m.k.Value] {
+			have[m.k.Value] = true
 			out = append(out, m)
 		}
 	}
@@ -55,10 +63,12 @@ func (w *walker) mergeSources(v *yaml.Node) []pair {
 		return w.pairs(v)
 	case yaml.SequenceNode:
 		var out []pair
+		have := map[string]bool{}
 		for _, e := range v.Content {
 			if e = w.resolve(e); e.Kind == yaml.MappingNode {
 				for _, p := range w.pairs(e) {
-					if !hasKey(out, p.k.Value) {
+					if !have[p.k.Value] {
+						have[p.k.Value] = true
 						out = append(out, p)
 					}
 				}
@@ -113,18 +123,24 @@ func (w *walker) mapping(n *yaml.Node, what string, known []string, f func(k *St
 		w.errorf(posOf(n), KindType, "%s must be a mapping, found %s", what, kindName(n))
 		return false
 	}
-	seen := make(map[string]bool, len(n.Content)/2)
-	for _, p := range w.pairs(n) {
+	ps := w.pairs(n)
+	var seen map[string]bool // only for large mappings; small ones scan
+	if len(ps) > 16 {
+		seen = make(map[string]bool, len(ps))
+	}
+	for i, p := range ps {
 		if p.k.Kind != yaml.ScalarNode {
 			w.errorf(posOf(p.k), KindKey, "keys of %s must be strings, found %s", what, kindName(p.k))
 			continue
 		}
 		key := &String{Value: p.k.Value, Pos: posOf(p.k), Quoted: isQuoted(p.k)}
-		if seen[key.Value] {
+		if seen != nil && seen[key.Value] || seen == nil && hasKey(ps[:i], key.Value) {
 			w.errorf(key.Pos, KindKey, "key %q is duplicated in %s", key.Value, what)
 			continue
 		}
-		seen[key.Value] = true
+		if seen != nil {
+			seen[key.Value] = true
+		}
 		if known != nil && !contains(known, key.Value) {
 			w.errorf(key.Pos, KindKey, "unknown key %q in %s%s", key.Value, what, suggest(key.Value, known))
 			continue
@@ -271,6 +287,9 @@ func (w *walker) stringMap(n *yaml.Node, what string) *StringMap {
 	if e := w.exprScalar(n); e != "" {
 		m.Expr = &String{Value: e, Pos: posOf(n), Quoted: isQuoted(n)}
 		return m
+	}
+	if n.Kind == yaml.MappingNode {
+		m.Entries = make([]KeyValue, 0, len(n.Content)/2)
 	}
 	w.mapping(n, what, nil, func(k *String, v *yaml.Node) {
 		if s := w.str(v, what+"."+k.Value); s != nil {
