@@ -94,3 +94,9 @@ func repoName(r *gh.Repository) string {
 	}
 	return r.GetOwner().GetLogin() + "/" + r.GetName()
 }
+
+// JobHandlerFunc adapts a function to a JobHandler.
+type JobHandlerFunc func(ctx context.Context, ev JobEvent) error
+
+// HandleJob calls f.
+func (f JobHandlerFunc) HandleJob(ctx context.Context, ev JobEvent) error { return f(ctx, ev) }

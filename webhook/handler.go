@@ -70,6 +70,10 @@ func NewHandler(secret []byte, jobs JobHandler, opts ...Option) (*Handler, error
 // Format prints the Handler without its secret, whatever the verb, so that
 // logging a Handler by mistake cannot leak it.
 func (h *Handler) Format(f fmt.State, _ rune) {
+	if h == nil {
+		fmt.Fprint(f, "webhook.Handler(nil)")
+		return
+	}
 	fmt.Fprintf(f, "webhook.Handler{secret: [redacted], maxBody: %d, dedupeSize: %d}", h.maxBody, h.dedupeSize)
 }
 

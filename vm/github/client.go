@@ -105,6 +105,10 @@ func New(opts ...Option) (*Client, error) {
 // Format prints the Client's scope and never its credentials, whatever the
 // verb.
 func (c *Client) Format(f fmt.State, _ rune) {
+	if c == nil || c.gh == nil {
+		fmt.Fprint(f, "github.Client(nil)")
+		return
+	}
 	fmt.Fprintf(f, "github.Client{%s, base: %s, credentials: [redacted]}", c.scope(), c.gh.BaseURL())
 }
 

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -243,5 +244,41 @@ func TestParseRegistrationConfig(t *testing.T) {
 				t.Errorf("error quotes the config: %v", err)
 			}
 		})
+	}
+}
+
+// TestEnterpriseBaseURL runs App authentication and the registration
+// fallback against a server that, like GitHub Enterprise Server, serves the
+// API under /api/v3/: installation tokens must be fetched there too, and the
+// config.sh URL must drop the API path.
+func TestEnterpriseBaseURL(t *testing.T) {
+	t.Parallel()
+	f := newFake(t)
+	ghes := httptest.NewServer(http.StripPrefix("/api/v3", http.HandlerFunc(f.serve)))
+	t.Cleanup(ghes.Close)
+	key, pemBytes := newAppKey(t)
+	f.asApp(&key.PublicKey)
+	f.handle("POST /orgs/octo-org/actions/runners/generate-jitconfig", reply(http.StatusNotFound, map[string]string{"message": "Not Found"}))
+	f.handle("POST /orgs/octo-org/actions/runners/registration-token", reply(http.StatusCreated, map[string]string{"token": "REGTOKEN"}))
+	c, err := New(WithBaseURL(ghes.URL+"/api/v3"), WithOrg("octo-org"), WithApp(testAppID, testInstallID, pemBytes))
+	if err != nil {
+		t.Fatal(err)
+	}
+	jit, err := c.JITConfig(context.Background(), "r1", []string{"self-hosted"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err := ParseRegistrationConfig(jit.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := ghes.URL + "/octo-org"; rc.URL != want {
+		t.Errorf("config.sh URL %q, want %q", rc.URL, want)
+	}
+	if f.tokens != 1 {
+		t.Errorf("%d installation tokens fetched under /api/v3, want 1", f.tokens)
+	}
+	if s := fmt.Sprint((*Client)(nil)); s != "github.Client(nil)" {
+		t.Errorf("nil client prints %q", s)
 	}
 }
