@@ -89,6 +89,17 @@ func hasKey(ps []pair, k string) bool {
 	return false
 }
 
+// describe is kindName for the node of section what, except that scalars
+// under container credentials are not quoted: a password written in the
+// wrong place must not be echoed into diagnostics and logs.
+func describe(n *yaml.Node, what string) string {
+	lw := strings.ToLower(what)
+	if n.Kind == yaml.ScalarNode && (strings.Contains(lw, "credentials") || strings.Contains(lw, "password")) {
+		return "a scalar"
+	}
+	return kindName(n)
+}
+
 // kindName describes a node for type errors.
 func kindName(n *yaml.Node) string {
 	switch n.Kind {
@@ -120,7 +131,7 @@ func (w *walker) mapping(n *yaml.Node, what string, known []string, f func(k *St
 		return true
 	}
 	if n.Kind != yaml.MappingNode {
-		w.errorf(posOf(n), KindType, "%s must be a mapping, found %s", what, kindName(n))
+		w.errorf(posOf(n), KindType, "%s must be a mapping, found %s", what, describe(n, what))
 		return false
 	}
 	ps := w.pairs(n)
@@ -154,7 +165,7 @@ func (w *walker) mapping(n *yaml.Node, what string, known []string, f func(k *St
 func (w *walker) sequence(n *yaml.Node, what string, f func(i int, e *yaml.Node)) bool {
 	n = w.resolve(n)
 	if n.Kind != yaml.SequenceNode {
-		w.errorf(posOf(n), KindType, "%s must be a sequence, found %s", what, kindName(n))
+		w.errorf(posOf(n), KindType, "%s must be a sequence, found %s", what, describe(n, what))
 		return false
 	}
 	for i, e := range n.Content {
@@ -185,7 +196,7 @@ func isQuoted(n *yaml.Node) bool {
 func (w *walker) scalar(n *yaml.Node, what string) *String {
 	n = w.resolve(n)
 	if n.Kind != yaml.ScalarNode {
-		w.errorf(posOf(n), KindType, "%s must be a string, found %s", what, kindName(n))
+		w.errorf(posOf(n), KindType, "%s must be a string, found %s", what, describe(n, what))
 		return nil
 	}
 	v := n.Value
@@ -245,7 +256,7 @@ func (w *walker) boolean(n *yaml.Node, what string) *Bool {
 			return &Bool{Value: b, Pos: posOf(n)}
 		}
 	}
-	w.errorf(posOf(n), KindType, "%s must be a boolean (true or false) or an expression, found %s", what, kindName(n))
+	w.errorf(posOf(n), KindType, "%s must be a boolean (true or false) or an expression, found %s", what, describe(n, what))
 	return nil
 }
 
@@ -260,7 +271,7 @@ func (w *walker) integer(n *yaml.Node, what string) *Int {
 			return &Int{Value: int(i), Pos: posOf(n)}
 		}
 	}
-	w.errorf(posOf(n), KindType, "%s must be an integer or an expression, found %s", what, kindName(n))
+	w.errorf(posOf(n), KindType, "%s must be an integer or an expression, found %s", what, describe(n, what))
 	return nil
 }
 
@@ -275,7 +286,7 @@ func (w *walker) number(n *yaml.Node, what string) *Float {
 			return &Float{Value: f, Pos: posOf(n)}
 		}
 	}
-	w.errorf(posOf(n), KindType, "%s must be a number or an expression, found %s", what, kindName(n))
+	w.errorf(posOf(n), KindType, "%s must be a number or an expression, found %s", what, describe(n, what))
 	return nil
 }
 

@@ -105,12 +105,12 @@ func TestValidateNoSecretsInDiagnostics(t *testing.T) {
 	// other keys such as a literal password next to it.
 	dir := t.TempDir()
 	f := filepath.Join(dir, "w.yml")
-	src := "on: push\njobs:\n  a:\n    runs-on: x\n    container:\n      image: i\n      credentials: {username: u, password: hunter2-secret}\n    timeout-minutes: soon\n    steps: [{run: echo}]\n"
+	src := "on: push\njobs:\n  a:\n    runs-on: x\n    container:\n      image: i\n      credentials: {username: u, password: hunter2-secret}\n    timeout-minutes: soon\n    services:\n      db:\n        image: postgres\n        credentials: hunter2-in-the-wrong-place\n    steps: [{run: echo}]\n"
 	if err := os.WriteFile(f, []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	code, _, errOut := runCmd(t, "validate", f)
-	if code != 1 || !strings.Contains(errOut, "timeout-minutes") {
+	if code != 1 || !strings.Contains(errOut, "timeout-minutes") || !strings.Contains(errOut, "credentials must be a mapping, found a scalar") {
 		t.Fatalf("exit %d, stderr:\n%s", code, errOut)
 	}
 	if strings.Contains(errOut, "hunter2") {
