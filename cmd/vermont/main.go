@@ -32,6 +32,7 @@ var commands = []command{
 	{"validate", "check workflow and action files, print every problem", runValidate},
 	{"list", "list workflows, their jobs and the events that trigger them", runList},
 	{"eval", "evaluate one ${{ }} expression against contexts from a JSON file", runEval},
+	{"pool", "keep a pool of warm ephemeral runners and serve GitHub webhooks", runPool},
 }
 
 func main() {
