@@ -226,8 +226,16 @@ func checkGofmt(r *runner) error {
 		return fmt.Errorf("gofmt: %w", err)
 	}
 	if out.Len() > 0 {
-		r.stdout.Write(out.Bytes())
-		return fmt.Errorf("not gofmt-ed: %s (run gofmt -w on them)", strings.Join(strings.Fields(out.String()), " "))
+		bad := strings.Fields(out.String())
+		if wd, err := os.Getwd(); err == nil {
+			for i, f := range bad {
+				if rel, err := filepath.Rel(wd, f); err == nil {
+					bad[i] = rel
+				}
+			}
+		}
+		fmt.Fprintln(r.stdout, strings.Join(bad, "\n"))
+		return fmt.Errorf("not gofmt-ed: %s (run gofmt -w on them)", strings.Join(bad, " "))
 	}
 	return nil
 }
