@@ -40,15 +40,8 @@ func New(opts ...Option) (*Client, error) {
 			return nil, err
 		}
 	}
-	switch {
-	case cfg.token == "" && cfg.app == nil:
-		return nil, errors.New("github: no credentials; use WithToken or WithApp")
-	case cfg.token != "" && cfg.app != nil:
-		return nil, errors.New("github: WithToken and WithApp are exclusive")
-	case cfg.org == "" && cfg.repo == "":
-		return nil, errors.New("github: no scope; use WithOrg or WithRepo")
-	case cfg.org != "" && cfg.repo != "":
-		return nil, errors.New("github: WithOrg and WithRepo are exclusive")
+	if err := cfg.validate(); err != nil {
+		return nil, err
 	}
 	if cfg.baseURL == nil {
 		cfg.baseURL, _ = url.Parse(DefaultBaseURL)
@@ -62,44 +55,66 @@ func New(opts ...Option) (*Client, error) {
 	if cfg.log == nil {
 		cfg.log = slog.New(slog.DiscardHandler)
 	}
-
-	// A copy: go-github installs its auth transport on the client it is given.
-	hc := &http.Client{}
-	if cfg.httpClient != nil {
-		*hc = *cfg.httpClient
-	}
-	base := hc.Transport
-	if base == nil {
-		base = http.DefaultTransport
-	}
-	ghOpts := []gh.ClientOptionsFunc{}
 	c := &Client{
 		org: cfg.org, owner: cfg.owner, repo: cfg.repo,
 		groupID: cfg.groupID, maxRepos: cfg.maxRepos,
 		log: cfg.log,
 	}
+	ghOpts, err := cfg.auth()
+	if err != nil {
+		return nil, err
+	}
 	if cfg.token != "" {
 		c.secrets = append(c.secrets, cfg.token)
-		ghOpts = append(ghOpts, gh.WithAuthToken(cfg.token))
-	} else {
-		itr, err := ghinstallation.New(base, cfg.app.appID, cfg.app.installationID, cfg.app.key)
-		if err != nil {
-			// The parse error does not quote the key.
-			return nil, fmt.Errorf("github: app private key: %w", err)
-		}
-		// ghinstallation fetches installation tokens from BaseURL too.
-		itr.BaseURL = strings.TrimSuffix(cfg.baseURL.String(), "/")
-		hc.Transport = itr
 	}
 	baseURL := cfg.baseURL.String()
-	ghOpts = append(ghOpts, gh.WithHTTPClient(hc), gh.WithURLs(&baseURL, nil), gh.WithUserAgent("vermont"))
-	client, err := gh.NewClient(ghOpts...)
-	if err != nil {
+	ghOpts = append(ghOpts, gh.WithURLs(&baseURL, nil), gh.WithUserAgent("vermont"))
+	if c.gh, err = gh.NewClient(ghOpts...); err != nil {
 		return nil, fmt.Errorf("github: %w", err)
 	}
-	c.gh = client
 	c.htmlURL = webURL(cfg.baseURL, c.path())
 	return c, nil
+}
+
+// validate checks that credentials and scope are each given exactly once.
+func (cfg *config) validate() error {
+	switch {
+	case cfg.token == "" && cfg.app == nil:
+		return errors.New("github: no credentials; use WithToken or WithApp")
+	case cfg.token != "" && cfg.app != nil:
+		return errors.New("github: WithToken and WithApp are exclusive")
+	case cfg.org == "" && cfg.repo == "":
+		return errors.New("github: no scope; use WithOrg or WithRepo")
+	case cfg.org != "" && cfg.repo != "":
+		return errors.New("github: WithOrg and WithRepo are exclusive")
+	}
+	return nil
+}
+
+// auth returns go-github options for an authenticated HTTP client: a copy
+// of the caller's (go-github installs its auth transport on the client it is
+// given) carrying the token, or the GitHub App installation transport.
+func (cfg *config) auth() ([]gh.ClientOptionsFunc, error) {
+	hc := &http.Client{}
+	if cfg.httpClient != nil {
+		*hc = *cfg.httpClient
+	}
+	if cfg.token != "" {
+		return []gh.ClientOptionsFunc{gh.WithHTTPClient(hc), gh.WithAuthToken(cfg.token)}, nil
+	}
+	base := hc.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	itr, err := ghinstallation.New(base, cfg.app.appID, cfg.app.installationID, cfg.app.key)
+	if err != nil {
+		// The parse error does not quote the key.
+		return nil, fmt.Errorf("github: app private key: %w", err)
+	}
+	// ghinstallation fetches installation tokens from BaseURL too.
+	itr.BaseURL = strings.TrimSuffix(cfg.baseURL.String(), "/")
+	hc.Transport = itr
+	return []gh.ClientOptionsFunc{gh.WithHTTPClient(hc)}, nil
 }
 
 // Format prints the Client's scope and never its credentials, whatever the
