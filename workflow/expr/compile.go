@@ -75,11 +75,10 @@ func compileNode(n Node) (*Program, *Error) {
 	if err != nil {
 		return nil, err
 	}
-	config := conf.CreateNew()
-	config.MaxNodes = 0 // our parser bounds the size already
-	for _, f := range runtimeFuncs {
-		config.Functions[f.Name] = f
-	}
+	// A bare Config rather than conf.CreateNew: expr-lang's builtins are
+	// never referenced, and building their table dominated compile time.
+	// The parser bounds the size already, so MaxNodes is off.
+	config := &conf.Config{ShortCircuit: true, Functions: runtimeTable}
 	t := &exprparser.Tree{Node: tree, Source: file.NewSource(n.String())}
 	if _, cerr := checker.Check(t, config); cerr != nil {
 		return nil, errorf(n.Offset(), "internal error: expr-lang rejected the compiled expression: %v", cerr)
@@ -159,6 +158,34 @@ type translator struct {
 	contexts map[string]bool
 }
 
+// typed calls a Go function directly. Its signature is one expr-lang's VM
+// calls without boxing arguments into a slice (OpCallTyped: func(any) any,
+// func(any) bool, func(any, any) bool, ...), which keeps Eval allocation-
+// free apart from the VM itself. Functions that can fail go through call.
+func typed(fn any, args ...ast.Node) ast.Node {
+	return &ast.CallNode{Callee: &ast.ConstantNode{Value: fn}, Arguments: args}
+}
+
+// contextPath returns a function that looks up a context and then the
+// property names in order, for ctx.a.b, with GitHub's case-insensitive,
+// null-on-missing rules.
+func contextPath(name string, keys []string) func(env any) any {
+	boxed := make([]any, len(keys)) // boxed once here, not on every Eval
+	for i, k := range keys {
+		boxed[i] = k
+	}
+	return func(env any) any {
+		s, _ := env.(*Scope)
+		v := contextValue(s, name)
+		for _, k := range boxed {
+			v = index(v, k)
+		}
+		return v
+	}
+}
+
+func not(v any) bool { return !truthy(v) }
+
 func call(name string, args ...ast.Node) ast.Node {
 	return &ast.CallNode{Callee: &ast.IdentifierNode{Value: name}, Arguments: args}
 }
@@ -180,25 +207,20 @@ func (c *translator) node(n Node) (ast.Node, *Error) {
 			return nil, errorf(n.Pos, "unrecognized named-value %q: the contexts are %s", n.Name, strings.Join(contextNames, ", "))
 		}
 		c.contexts[name] = true
-		return call(fnCtx, env(), str(name)), nil
+		return typed(contextPath(name, nil), env()), nil
 	case *Property:
 		if ctx, names, ok := propertyPath(n); ok {
-			x, err := c.node(ctx)
-			if err != nil {
+			if _, err := c.node(ctx); err != nil {
 				return nil, err
 			}
 			// Fuse context.a.b into one call: fewer VM calls per Eval.
-			args := []ast.Node{x.(*ast.CallNode).Arguments[0], x.(*ast.CallNode).Arguments[1]}
-			for _, name := range names {
-				args = append(args, str(name))
-			}
-			return call(fnPath, args...), nil
+			return typed(contextPath(strings.ToLower(ctx.Name), names), env()), nil
 		}
 		x, err := c.node(n.X)
 		if err != nil {
 			return nil, err
 		}
-		return call(fnIndex, x, str(n.Name)), nil
+		return typed(index, x, str(n.Name)), nil
 	case *Index:
 		x, err := c.node(n.X)
 		if err != nil {
@@ -208,13 +230,13 @@ func (c *translator) node(n Node) (ast.Node, *Error) {
 		if err != nil {
 			return nil, err
 		}
-		return call(fnIndex, x, i), nil
+		return typed(index, x, i), nil
 	case *Filter:
 		x, err := c.node(n.X)
 		if err != nil {
 			return nil, err
 		}
-		return call(fnFilter, x), nil
+		return typed(filter, x), nil
 	case *Not:
 		x, err := c.node(n.X)
 		if err != nil {
@@ -223,7 +245,7 @@ func (c *translator) node(n Node) (ast.Node, *Error) {
 		if isBool(n.X) {
 			return &ast.UnaryNode{Operator: "not", Node: x}, nil
 		}
-		return call(fnNot, x), nil
+		return typed(not, x), nil
 	case *Binary:
 		return c.binary(n)
 	case *Call:
@@ -282,7 +304,15 @@ func isBool(n Node) bool {
 	return false
 }
 
-var cmpFuncs = [...]string{OpEq: fnEq, OpNe: fnNe, OpLt: fnLt, OpLe: fnLe, OpGt: fnGt, OpGe: fnGe}
+// cmpFuncs implement the comparison operators.
+var cmpFuncs = [...]func(a, b any) bool{
+	OpEq: looseEqual,
+	OpNe: func(a, b any) bool { return !looseEqual(a, b) },
+	OpLt: func(a, b any) bool { c, ok := compare(a, b); return ok && c < 0 },
+	OpLe: func(a, b any) bool { c, ok := compare(a, b); return ok && c <= 0 },
+	OpGt: func(a, b any) bool { c, ok := compare(a, b); return ok && c > 0 },
+	OpGe: func(a, b any) bool { c, ok := compare(a, b); return ok && c >= 0 },
+}
 
 func (c *translator) binary(n *Binary) (ast.Node, *Error) {
 	l, err := c.node(n.L)
@@ -294,7 +324,7 @@ func (c *translator) binary(n *Binary) (ast.Node, *Error) {
 		return nil, err
 	}
 	if n.Op != OpAnd && n.Op != OpOr {
-		return call(cmpFuncs[n.Op], l, r), nil
+		return typed(cmpFuncs[n.Op], l, r), nil
 	}
 	if isBool(n.L) && isBool(n.R) {
 		op := "and"
@@ -308,7 +338,7 @@ func (c *translator) binary(n *Binary) (ast.Node, *Error) {
 	name := fmt.Sprintf("_t%d", c.vars)
 	c.vars++
 	t := &ast.IdentifierNode{Value: name}
-	cond := &ast.ConditionalNode{Ternary: true, Cond: call(fnTruthy, t), Exp1: r, Exp2: t}
+	cond := &ast.ConditionalNode{Ternary: true, Cond: typed(truthy, t), Exp1: r, Exp2: t}
 	if n.Op == OpOr {
 		cond.Exp1, cond.Exp2 = t, r
 	}
@@ -333,17 +363,20 @@ func (c *translator) call(n *Call) (ast.Node, *Error) {
 	}
 	switch info.name {
 	case "contains":
-		return call(fnContains, args...), nil
+		return typed(contains, args...), nil
 	case "startsWith":
-		return call(fnStartsWith, args...), nil
+		return typed(startsWith, args...), nil
 	case "endsWith":
-		return call(fnEndsWith, args...), nil
+		return typed(endsWith, args...), nil
 	case "format":
 		return call(fnFormat, append([]ast.Node{integer(n.Pos)}, args...)...), nil
 	case "join":
-		return call(fnJoin, args...), nil
+		if len(args) == 1 {
+			return typed(func(v any) string { return join(v, nil, false) }, args...), nil
+		}
+		return typed(func(v, sep any) string { return join(v, sep, true) }, args...), nil
 	case "toJSON":
-		return call(fnToJSON, args...), nil
+		return typed(toJSON, args...), nil
 	case "fromJSON":
 		return call(fnFromJSON, integer(n.Pos), args[0]), nil
 	case "hashFiles":
@@ -351,7 +384,8 @@ func (c *translator) call(n *Call) (ast.Node, *Error) {
 	case "case":
 		return caseNode(n.Pos, args), nil
 	case "success", "always", "cancelled", "failure":
-		return call(fnStatus, env(), str(info.name)), nil
+		name := info.name
+		return typed(func(s any) bool { sc, _ := s.(*Scope); return status(sc, name) }, env()), nil
 	}
 	return nil, errorf(n.Pos, "internal error: function %s has no implementation", info.name)
 }
@@ -370,69 +404,22 @@ func caseNode(off int, args []ast.Node) ast.Node {
 // underscore names cannot clash with anything a user writes, since users
 // never write expr-lang source.
 const (
-	fnCtx        = "_ctx"
-	fnIndex      = "_index"
-	fnPath       = "_path"
-	fnFilter     = "_filter"
-	fnNot        = "_not"
-	fnTruthy     = "_truthy"
-	fnEq         = "_eq"
-	fnNe         = "_ne"
-	fnLt         = "_lt"
-	fnLe         = "_le"
-	fnGt         = "_gt"
-	fnGe         = "_ge"
-	fnContains   = "_contains"
-	fnStartsWith = "_startsWith"
-	fnEndsWith   = "_endsWith"
-	fnFormat     = "_format"
-	fnJoin       = "_join"
-	fnToJSON     = "_toJSON"
-	fnFromJSON   = "_fromJSON"
-	fnHashFiles  = "_hashFiles"
-	fnStatus     = "_status"
-	fnCasePred   = "_casePred"
+	fnFormat    = "_format"
+	fnFromJSON  = "_fromJSON"
+	fnHashFiles = "_hashFiles"
+	fnCasePred  = "_casePred"
 )
 
 // Declared signatures tell expr-lang's checker which functions return
 // booleans, so && and || between them compile to its native operators.
 var (
-	sigBool1 = new(func(any) bool)
 	sigBool2 = new(func(any, any) bool)
-	sigAny1  = new(func(any) any)
 	sigAny2  = new(func(any, any) any)
 	sigAnyN  = new(func(...any) any)
 )
 
 // runtimeFuncs are registered with every compiled program. Immutable.
 var runtimeFuncs = []*builtin.Function{
-	fn(fnCtx, func(a ...any) (any, error) {
-		s, _ := a[0].(*Scope)
-		name, _ := a[1].(string)
-		return contextValue(s, name), nil
-	}, sigAny2),
-	fn(fnPath, func(a ...any) (any, error) {
-		s, _ := a[0].(*Scope)
-		name, _ := a[1].(string)
-		v := contextValue(s, name)
-		for _, k := range a[2:] {
-			v = index(v, k)
-		}
-		return v, nil
-	}, sigAnyN),
-	fn(fnIndex, func(a ...any) (any, error) { return index(a[0], a[1]), nil }, sigAny2),
-	fn(fnFilter, func(a ...any) (any, error) { return filter(a[0]), nil }, sigAny1),
-	fn(fnNot, func(a ...any) (any, error) { return !truthy(a[0]), nil }, sigBool1),
-	fn(fnTruthy, func(a ...any) (any, error) { return truthy(a[0]), nil }, sigBool1),
-	fn(fnEq, func(a ...any) (any, error) { return looseEqual(a[0], a[1]), nil }, sigBool2),
-	fn(fnNe, func(a ...any) (any, error) { return !looseEqual(a[0], a[1]), nil }, sigBool2),
-	fn(fnLt, func(a ...any) (any, error) { c, ok := compare(a[0], a[1]); return ok && c < 0, nil }, sigBool2),
-	fn(fnLe, func(a ...any) (any, error) { c, ok := compare(a[0], a[1]); return ok && c <= 0, nil }, sigBool2),
-	fn(fnGt, func(a ...any) (any, error) { c, ok := compare(a[0], a[1]); return ok && c > 0, nil }, sigBool2),
-	fn(fnGe, func(a ...any) (any, error) { c, ok := compare(a[0], a[1]); return ok && c >= 0, nil }, sigBool2),
-	fn(fnContains, func(a ...any) (any, error) { return contains(a[0], a[1]), nil }, sigBool2),
-	fn(fnStartsWith, func(a ...any) (any, error) { return startsWith(a[0], a[1]), nil }, sigBool2),
-	fn(fnEndsWith, func(a ...any) (any, error) { return endsWith(a[0], a[1]), nil }, sigBool2),
 	fn(fnFormat, func(a ...any) (any, error) {
 		off, _ := a[0].(int)
 		s, err := format(ToString(a[1]), a[2:])
@@ -441,13 +428,6 @@ var runtimeFuncs = []*builtin.Function{
 		}
 		return s, nil
 	}, sigAnyN),
-	fn(fnJoin, func(a ...any) (any, error) {
-		if len(a) == 1 {
-			return join(a[0], nil, false), nil
-		}
-		return join(a[0], a[1], true), nil
-	}, sigAnyN),
-	fn(fnToJSON, func(a ...any) (any, error) { return toJSON(a[0]), nil }, sigAny1),
 	fn(fnFromJSON, func(a ...any) (any, error) {
 		off, _ := a[0].(int)
 		v, err := fromJSON(ToString(a[1]))
@@ -480,12 +460,17 @@ var runtimeFuncs = []*builtin.Function{
 		}
 		return b, nil
 	}, sigBool2),
-	fn(fnStatus, func(a ...any) (any, error) {
-		s, _ := a[0].(*Scope)
-		name, _ := a[1].(string)
-		return status(s, name), nil
-	}, sigBool2),
 }
+
+// runtimeTable indexes runtimeFuncs by name for expr-lang's checker and
+// compiler, which only read it. Immutable.
+var runtimeTable = func() conf.FunctionsTable {
+	t := conf.FunctionsTable{}
+	for _, f := range runtimeFuncs {
+		t[f.Name] = f
+	}
+	return t
+}()
 
 func fn(name string, f func(...any) (any, error), sig any) *builtin.Function {
 	return &builtin.Function{Name: name, Func: f, Types: []reflectType{typeOf(sig)}}

@@ -514,3 +514,32 @@ func TestEvalErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestEvalConcurrent evaluates one program from many goroutines, as
+// parallel jobs do; run with -race.
+func TestEvalConcurrent(t *testing.T) {
+	t.Parallel()
+	p, err := Compile("contains(github.event.issue.labels.*.name, 'bug') && format('{0}-{1}', matrix.os, matrix.node)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := testScope()
+	done := make(chan error, 8)
+	for range 8 {
+		go func() {
+			for range 200 {
+				v, err := p.Eval(s)
+				if err != nil || v != "ubuntu-latest-18" {
+					done <- errors.New("unexpected result")
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for range 8 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -295,6 +295,11 @@ func coerce(a, b any) (any, any) {
 // looseEqual is GitHub's ==: coerce, then compare; NaN equals nothing,
 // strings compare case-insensitively, arrays and objects only by identity.
 func looseEqual(a, b any) bool {
+	if sa, ok := a.(string); ok {
+		if sb, ok := b.(string); ok {
+			return foldEqual(sa, sb)
+		}
+	}
 	a, b = coerce(a, b)
 	if kindOf(a) != kindOf(b) {
 		return false
@@ -307,7 +312,7 @@ func looseEqual(a, b any) bool {
 	case float64:
 		return x == b.(float64) // false for NaN
 	case string:
-		return foldCompare(x, b.(string)) == 0
+		return foldEqual(x, b.(string))
 	}
 	return sameInstance(a, b)
 }
@@ -372,6 +377,18 @@ func sameInstance(a, b any) bool {
 		return ok && len(x) == len(y) && len(x) > 0 && unsafe.SliceData(x) == unsafe.SliceData(y)
 	}
 	return false
+}
+
+// foldEqual reports whether a and b are equal ignoring case, with a fast
+// path for ASCII.
+func foldEqual(a, b string) bool {
+	if a == b {
+		return true
+	}
+	if isASCII(a) && isASCII(b) {
+		return len(a) == len(b) && asciiFoldEqual(a, b)
+	}
+	return foldCompare(a, b) == 0
 }
 
 // foldCompare compares strings ignoring case, rune by rune on their upper
