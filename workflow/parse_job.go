@@ -200,7 +200,7 @@ func (w *walker) matrixList(n *yaml.Node, what string, rows bool) *Value {
 		return w.value(n)
 	}
 	if n.Kind != yaml.SequenceNode {
-		w.errorf(posOf(n), KindMatrix, "%s must be a sequence or an expression, found %s", what, kindName(n))
+		w.errorf(posOf(n), KindMatrix, "%s must be a sequence or an expression, found %s", what, describe(n, what))
 		return nil
 	}
 	v := w.value(n)
