@@ -108,14 +108,29 @@ type Call struct {
 	Args []Node
 }
 
-func (n *Literal) Offset() int    { return n.Pos }
+// Offset returns the literal's offset in the source.
+func (n *Literal) Offset() int { return n.Pos }
+
+// Offset returns the context name's offset in the source.
 func (n *ContextRef) Offset() int { return n.Pos }
-func (n *Property) Offset() int   { return n.Pos }
-func (n *Index) Offset() int      { return n.Pos }
-func (n *Filter) Offset() int     { return n.Pos }
-func (n *Not) Offset() int        { return n.Pos }
-func (n *Binary) Offset() int     { return n.Pos }
-func (n *Call) Offset() int       { return n.Pos }
+
+// Offset returns the offset of the "." before the property name.
+func (n *Property) Offset() int { return n.Pos }
+
+// Offset returns the offset of the "[".
+func (n *Index) Offset() int { return n.Pos }
+
+// Offset returns the offset of the ".*" or "[*]".
+func (n *Filter) Offset() int { return n.Pos }
+
+// Offset returns the offset of the "!".
+func (n *Not) Offset() int { return n.Pos }
+
+// Offset returns the operator's offset.
+func (n *Binary) Offset() int { return n.Pos }
+
+// Offset returns the function name's offset.
+func (n *Call) Offset() int { return n.Pos }
 
 func (*Literal) node()    {}
 func (*ContextRef) node() {}

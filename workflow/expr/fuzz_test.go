@@ -63,6 +63,11 @@ func FuzzEval(f *testing.F) {
 	seeds(f)
 	s := testScope()
 	f.Fuzz(func(t *testing.T, src string) {
+		if c, err := CompileCondition(src); err != nil {
+			checkErr(t, src, err)
+		} else if _, err := c.Eval(s); err != nil {
+			checkErr(t, src, err)
+		}
 		p, err := Compile(src)
 		if err != nil {
 			checkErr(t, src, err)
