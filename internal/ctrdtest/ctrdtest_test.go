@@ -8,11 +8,13 @@ import (
 	"errors"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/containerd/containerd/v2/client"
 	"github.com/containerd/containerd/v2/pkg/cio"
@@ -148,6 +150,54 @@ func TestWriteImageRejects(t *testing.T) {
 				t.Errorf("WriteImage = %v, want %v", err, tt.is)
 			}
 		})
+	}
+}
+
+// TestSweepStale plays a test process that died with its daemon running: it
+// points the owner file at a dead process, and the next Start must remove
+// the daemon, its shims, its container and its directory.
+func TestSweepStale(t *testing.T) {
+	d := New(t)
+	c := d.Client(t)
+	ref := BusyboxImage(t, c, ImageOptions{Cmd: []string{"sleep", "60"}})
+	ctx := c.Context(context.Background())
+	img, err := c.Image(ctx, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cont, err := c.Containerd().NewContainer(ctx, "orphan",
+		client.WithImage(img), client.WithSnapshotter(c.Snapshotter()),
+		client.WithNewSnapshot("orphan", img), client.WithNewSpec(oci.WithImageConfig(img)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	task, err := cont.NewTask(ctx, cio.NullIO)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := task.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	dead := exec.Command("true")
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(d.Dir(), ownerFile), []byte(strconv.Itoa(dead.Process.Pid)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sweepStale()
+	if _, err := os.Stat(d.Dir()); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("stale directory %s left: %v", d.Dir(), err)
+	}
+	select {
+	case <-d.exited:
+	case <-time.After(10 * time.Second):
+		t.Error("stale daemon still running 10s after the sweep")
+	}
+	if processAlive(int(task.Pid())) {
+		if b, _ := os.ReadFile(filepath.Join("/proc", strconv.Itoa(int(task.Pid())), "stat")); !strings.Contains(string(b), ") Z ") {
+			t.Errorf("container process %d survived the sweep", task.Pid())
+		}
 	}
 }
 

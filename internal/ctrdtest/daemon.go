@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -86,9 +87,15 @@ func Start(opts ...Option) (*Daemon, error) {
 	if missing := Missing(); len(missing) > 0 {
 		return nil, missingError(missing)
 	}
+	sweepStale()
 	// A short path: unix socket paths are limited to 108 bytes.
-	dir, err := os.MkdirTemp("", "vermont-ctrd-")
+	dir, err := os.MkdirTemp("", dirPrefix)
 	if err != nil {
+		return nil, fmt.Errorf("private containerd: %w", err)
+	}
+	owner := strconv.Itoa(os.Getpid())
+	if err := os.WriteFile(filepath.Join(dir, ownerFile), []byte(owner), 0o600); err != nil {
+		os.RemoveAll(dir)
 		return nil, fmt.Errorf("private containerd: %w", err)
 	}
 	d := &Daemon{dir: dir, address: filepath.Join(dir, "containerd.sock"), exited: make(chan struct{})}
@@ -97,6 +104,33 @@ func Start(opts ...Option) (*Daemon, error) {
 		return nil, err
 	}
 	return d, nil
+}
+
+// Names in the temporary directory: every daemon's directory starts with
+// dirPrefix and holds ownerFile, the PID of the test process that owns it.
+const (
+	dirPrefix = "vermont-ctrd-"
+	ownerFile = "owner.pid"
+)
+
+// sweepStale cleans up after test processes that died without stopping
+// their daemon (killed, or a panic past the cleanup): the daemon itself died
+// with its owner (Pdeathsig), but shims, container processes, mounts and
+// the directory remain. A directory whose owner is alive is left alone.
+func sweepStale() {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), dirPrefix+"*"))
+	for _, dir := range dirs {
+		b, err := os.ReadFile(filepath.Join(dir, ownerFile))
+		if err != nil {
+			continue // not ours, or still being set up
+		}
+		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+		if err != nil || processAlive(pid) {
+			continue
+		}
+		stale := &Daemon{dir: dir, address: filepath.Join(dir, "containerd.sock")}
+		stale.stop()
+	}
 }
 
 // config is the daemon's configuration (containerd 1.6+ "version = 2"). CRI
@@ -210,7 +244,10 @@ func (d *Daemon) stop() error {
 	if d.proc != nil {
 		errs = append(errs, d.removeAllContainers())
 		errs = append(errs, d.terminate())
+	} else {
+		errs = append(errs, killDaemon(filepath.Join(d.dir, "config.toml")))
 	}
+	errs = append(errs, killContainers(filepath.Join(d.dir, "state")))
 	errs = append(errs, killShims(d.address))
 	errs = append(errs, unmountUnder(d.dir))
 	if err := os.RemoveAll(d.dir); err != nil {

@@ -40,6 +40,40 @@ func terminateProcess(p *os.Process) error {
 // found by the -address argument on their command line. Only this daemon's
 // shims carry it: its socket path is unique.
 func killShims(address string) error {
+	return killMatching(func(args []string) bool { return isShimFor(args, address) })
+}
+
+// runcRoot is where the runc shim keeps runc's state when the client sets
+// no runtime options; it is shared with any system containerd.
+const runcRoot = "/run/containerd/runc"
+
+// killContainers force-deletes, through runc, every container whose bundle
+// is in stateDir. runc checks the container's identity before it signals,
+// so a reused PID is never hit. Used when the daemon is gone: killing a shim
+// does not kill its container.
+func killContainers(stateDir string) error {
+	bundles, _ := filepath.Glob(filepath.Join(stateDir, "io.containerd.runtime.v2.task", "*", "*"))
+	var errs []error
+	for _, b := range bundles {
+		ns, id := filepath.Base(filepath.Dir(b)), filepath.Base(b)
+		out, err := exec.Command("runc", "--root", filepath.Join(runcRoot, ns), "delete", "--force", id).CombinedOutput()
+		if err != nil && !strings.Contains(string(out), "does not exist") {
+			errs = append(errs, fmt.Errorf("runc delete --force %s/%s: %w: %s", ns, id, err, bytes.TrimSpace(out)))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// killDaemon kills a containerd started with config (a daemon whose owner
+// died without its Pdeathsig firing).
+func killDaemon(config string) error {
+	return killMatching(func(args []string) bool {
+		return len(args) == 3 && filepath.Base(args[0]) == "containerd" && args[1] == "--config" && args[2] == config
+	})
+}
+
+// killMatching sends SIGKILL to every process whose command line matches.
+func killMatching(match func(args []string) bool) error {
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
 		return fmt.Errorf("find shims: %w", err)
@@ -55,7 +89,7 @@ func killShims(address string) error {
 			continue
 		}
 		args := strings.Split(string(bytes.TrimRight(b, "\x00")), "\x00")
-		if !isShimFor(args, address) {
+		if !match(args) {
 			continue
 		}
 		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
@@ -129,4 +163,10 @@ func unescapeMount(s string) string {
 		b.WriteByte(s[i])
 	}
 	return b.String()
+}
+
+// processAlive reports whether a process with this PID exists.
+func processAlive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
 }
