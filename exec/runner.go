@@ -36,11 +36,60 @@ type Backend interface {
 type JobSpec struct {
 	RunID string // labels what the job creates, for cleanup after a crash
 	Job   string // display name, for messages
-	// Image is the container image for the job (from -P mapping or
-	// container:); empty runs on the host.
+	// Image is the container image the steps run in: from a -P platform
+	// mapping of runs-on, or the job's container:. Empty runs the steps on
+	// the host.
 	Image string
+	// Container holds the rest of jobs.<id>.container when there is one.
+	Container *ContainerSpec
+	// Services are jobs.<id>.services. A container job shares one network
+	// namespace with them (reachable by name and on localhost); for a host
+	// job their ports are published on the host's loopback.
+	Services []ServiceSpec
 	// Mounts are host directories the steps use (workspace, temp, command
 	// files, tool cache, actions). Container backends bind them at the same
 	// path, so paths mean the same inside and out.
 	Mounts []string
+}
+
+// ContainerSpec is a job or service container, with every expression
+// already evaluated.
+type ContainerSpec struct {
+	Image       string
+	Env         map[string]string
+	Ports       []string // docker -p forms: "8080", "8080:80", "127.0.0.1:8080:80/tcp"
+	Volumes     []string // "src:dst[:ro]" or "dst"
+	Options     string   // docker create options; backends support a documented subset
+	Credentials *Credentials
+}
+
+// Credentials log in to a registry. Secret: never logged.
+type Credentials struct {
+	Username, Password string
+}
+
+// ServiceSpec is one service container.
+type ServiceSpec struct {
+	Name string // the service id, also its host name
+	ContainerSpec
+}
+
+// ContainerRunner is implemented by step runners that can run a one-off
+// container next to the job: Docker actions (uses: docker://… and
+// runs.using: docker). The job runner checks for it with a type assertion
+// and reports a clear error when the backend cannot.
+type ContainerRunner interface {
+	RunContainer(ctx context.Context, c ContainerProcess) (exitCode int, err error)
+}
+
+// ContainerProcess is one run of a container for a Docker action.
+type ContainerProcess struct {
+	Image      string
+	Entrypoint []string // empty keeps the image's
+	Args       []string
+	Env        []string // KEY=VALUE
+	Dir        string   // working directory inside the container
+	Mounts     []string // host directories bound at the same path
+	Stdout     io.Writer
+	Stderr     io.Writer
 }
