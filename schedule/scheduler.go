@@ -1,0 +1,527 @@
+package schedule
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/vermont-ci/vermont/workflow"
+	"github.com/vermont-ci/vermont/workflow/expr"
+)
+
+// Scheduler runs plans. A zero Scheduler is not valid; use New.
+type Scheduler struct {
+	limit  int
+	groups *Groups
+}
+
+// Option configures a Scheduler.
+type Option func(*Scheduler)
+
+// WithLimit bounds how many jobs run at once (default: the number of CPUs).
+// A job whose strategy sets max-parallel may run that many legs at once
+// whatever the limit: its author asked for that parallelism.
+func WithLimit(n int) Option { return func(s *Scheduler) { s.limit = n } }
+
+// WithGroups shares concurrency groups between schedulers (for several
+// workflows started by one event).
+func WithGroups(g *Groups) Option { return func(s *Scheduler) { s.groups = g } }
+
+// New returns a Scheduler.
+func New(opts ...Option) *Scheduler {
+	s := &Scheduler{}
+	for _, o := range opts {
+		o(s)
+	}
+	if s.limit <= 0 {
+		s.limit = runtime.NumCPU()
+	}
+	if s.groups == nil {
+		s.groups = NewGroups()
+	}
+	return s
+}
+
+// RunResult is the result of a whole run.
+type RunResult struct {
+	Result Result             // success unless a job failed or was cancelled
+	Jobs   map[string]Outcome // by job id; a matrix job's legs combined
+}
+
+// Run runs the plan to the end and returns what each job gave. Cancelling
+// ctx cancels the run as GitHub does: jobs whose if still holds under
+// cancelled() (always(), cancelled()) start or go on, the others stop.
+func (s *Scheduler) Run(ctx context.Context, p *Plan, r JobRunner) *RunResult {
+	if c := p.Workflow.Concurrency; c != nil && c.Group != nil {
+		scope := &expr.Scope{Contexts: p.Contexts}
+		name, err := evalString(c.Group.Value, scope)
+		if err == nil && name != "" {
+			runCtx, cancel := context.WithCancel(ctx)
+			defer cancel()
+			release, err := s.groups.Acquire(ctx, name, boolValue(c.CancelInProgress, false, scope), cancel)
+			if err != nil {
+				return s.cancelAll(p, r, err)
+			}
+			defer release()
+			ctx = runCtx
+		}
+	}
+	d := &dispatch{s: s, p: p, r: r, ctx: ctx, jobs: map[string]*jobState{}, done: make(chan legDone)}
+	return d.run()
+}
+
+// cancelAll reports every job cancelled (the run lost its concurrency group).
+func (s *Scheduler) cancelAll(p *Plan, r JobRunner, why error) *RunResult {
+	res := &RunResult{Result: Cancelled, Jobs: map[string]Outcome{}}
+	for _, pj := range p.jobs {
+		r.SkipJob(&Job{ID: pj.id, Name: displayName(pj.def, nil, Leg{}), Workflow: p.Workflow, Def: pj.def, Contexts: p.Contexts}, Cancelled, why)
+		res.Jobs[pj.id] = Outcome{Result: Cancelled}
+	}
+	return res
+}
+
+// jobState is the dispatcher's record of one planned job.
+type jobState struct {
+	pj       *planJob
+	decided  bool
+	legs     []*Job
+	queued   []*Job
+	running  int
+	finished int
+	cancel   map[*Job]context.CancelFunc
+	coe      map[*Job]bool // continue-on-error per leg
+	failed   bool          // a leg failed (fail-fast applies once)
+	limit    int           // explicit max-parallel, 0 when unset
+	failFast bool
+	outcome  Outcome
+	done     bool
+	hasFail  bool
+	hasCanc  bool
+}
+
+type legDone struct {
+	js      *jobState
+	job     *Job
+	outcome Outcome
+}
+
+// dispatch is the state of one Run; only the Run goroutine touches it.
+type dispatch struct {
+	s        *Scheduler
+	p        *Plan
+	r        JobRunner
+	ctx      context.Context
+	jobs     map[string]*jobState
+	running  int // legs running that count against the limit
+	done     chan legDone
+	g        errgroup.Group
+	canceled bool
+}
+
+func (d *dispatch) run() *RunResult {
+	for _, pj := range d.p.jobs {
+		d.jobs[pj.id] = &jobState{pj: pj, cancel: map[*Job]context.CancelFunc{}, coe: map[*Job]bool{}}
+	}
+	ctxDone := d.ctx.Done()
+	for {
+		d.decideReady()
+		d.startLegs()
+		if d.inFlight() == 0 {
+			break
+		}
+		select {
+		case ld := <-d.done:
+			d.finishLeg(ld)
+		case <-ctxDone:
+			ctxDone = nil
+			d.canceled = true
+			d.onCancel()
+		}
+	}
+	_ = d.g.Wait()
+	res := &RunResult{Result: Success, Jobs: map[string]Outcome{}}
+	for _, pj := range d.p.jobs {
+		js := d.jobs[pj.id]
+		res.Jobs[pj.id] = js.outcome
+		switch js.outcome.Result {
+		case Failure:
+			res.Result = Failure
+		case Cancelled:
+			if res.Result == Success {
+				res.Result = Cancelled
+			}
+		}
+	}
+	return res
+}
+
+func (d *dispatch) inFlight() int {
+	n := 0
+	for _, js := range d.jobs {
+		n += js.running
+	}
+	return n
+}
+
+// decideReady evaluates the if of every job whose needs are all done.
+func (d *dispatch) decideReady() {
+	for progress := true; progress; {
+		progress = false
+		for _, pj := range d.p.jobs {
+			js := d.jobs[pj.id]
+			if js.decided || !d.needsDone(pj) {
+				continue
+			}
+			js.decided = true
+			progress = true
+			d.decide(js)
+		}
+	}
+}
+
+func (d *dispatch) needsDone(pj *planJob) bool {
+	for _, n := range pj.needs {
+		if dep := d.jobs[d.p.byID[strings.ToLower(n)].id]; dep == nil || !dep.done {
+			return false
+		}
+	}
+	return true
+}
+
+// scope returns the expression scope of a job before its matrix is known,
+// with GitHub's job-level status: failure() is true when any ancestor
+// failed; success() is false as well when a direct need was skipped or
+// cancelled ("If a job fails or is skipped, all jobs that need it are
+// skipped unless the jobs use a conditional expression that causes the job
+// to continue").
+func (d *dispatch) scope(pj *planJob) *expr.Scope {
+	ctxs := make(map[string]any, len(d.p.Contexts)+1)
+	for k, v := range d.p.Contexts {
+		ctxs[k] = v
+	}
+	ctxs["needs"] = needsContext(d.needs(pj))
+	scope := &expr.Scope{Contexts: ctxs, Cancelled: d.canceled}
+	for _, a := range pj.ancestors {
+		if js := d.jobs[a]; js != nil && js.outcome.Result == Failure {
+			scope.Failed = true
+		}
+	}
+	for _, n := range pj.needs {
+		if js := d.jobs[d.p.byID[strings.ToLower(n)].id]; js != nil && js.outcome.Result != Success {
+			scope.Incomplete = true
+		}
+	}
+	return scope
+}
+
+func (d *dispatch) needs(pj *planJob) map[string]Need {
+	m := make(map[string]Need, len(pj.needs))
+	for _, n := range pj.needs {
+		js := d.jobs[d.p.byID[strings.ToLower(n)].id]
+		m[js.pj.id] = Need{Result: js.outcome.Result, Outputs: js.outcome.Outputs}
+	}
+	return m
+}
+
+func needsContext(needs map[string]Need) map[string]any {
+	m := make(map[string]any, len(needs))
+	for id, n := range needs {
+		outs := make(map[string]any, len(n.Outputs))
+		for k, v := range n.Outputs {
+			outs[k] = v
+		}
+		m[id] = map[string]any{"result": string(n.Result), "outputs": outs}
+	}
+	return m
+}
+
+// decide evaluates a job's if and, when it holds, expands its legs.
+func (d *dispatch) decide(js *jobState) {
+	pj := js.pj
+	scope := d.scope(pj)
+	bare := &Job{ID: pj.id, Name: displayName(pj.def, nil, Leg{}), Workflow: d.p.Workflow, Def: pj.def, Contexts: d.p.Contexts, Needs: d.needs(pj)}
+	ok, err := d.holds(pj, scope)
+	if err != nil {
+		d.skip(js, bare, Failure, fmt.Errorf("%s: jobs.%s.if: %w", d.p.Workflow.File, pj.id, err))
+		return
+	}
+	if !ok {
+		result := Skipped
+		if d.canceled {
+			result = Cancelled
+		}
+		d.skip(js, bare, result, nil)
+		return
+	}
+	legs, err := d.p.legs(pj, scope)
+	if err != nil {
+		d.skip(js, bare, Failure, fmt.Errorf("%s: jobs.%s.strategy: %w", d.p.Workflow.File, pj.id, err))
+		return
+	}
+	if legs == nil {
+		legs = []Leg{{}}
+	} else if len(legs) == 0 {
+		d.skip(js, bare, Skipped, errors.New("no matrix leg matches the --matrix filter"))
+		return
+	}
+	js.failFast = true
+	if s := pj.def.Strategy; s != nil {
+		js.failFast = boolValue(s.FailFast, true, scope)
+		if s.MaxParallel != nil {
+			js.limit = intValue(s.MaxParallel, 0, scope)
+		}
+	}
+	maxPar := js.limit
+	if maxPar <= 0 {
+		maxPar = len(legs)
+	}
+	for i, l := range legs {
+		var matrix map[string]any
+		if pj.def.Strategy != nil && pj.def.Strategy.Matrix != nil {
+			matrix = l.Values
+		}
+		job := &Job{
+			ID: pj.id, Workflow: d.p.Workflow, Def: pj.def, Contexts: d.p.Contexts,
+			Matrix:   matrix,
+			Strategy: Strategy{FailFast: js.failFast, JobIndex: i, JobTotal: len(legs), MaxParallel: maxPar},
+			Needs:    bare.Needs,
+		}
+		job.Name = displayName(pj.def, jobScope(job), l)
+		js.coe[job] = boolValue(pj.def.ContinueOnError, false, jobScope(job))
+		js.legs = append(js.legs, job)
+	}
+	js.queued = append([]*Job(nil), js.legs...)
+}
+
+// holds evaluates the job's if.
+func (d *dispatch) holds(pj *planJob, scope *expr.Scope) (bool, error) {
+	v, err := pj.cond.Eval(scope)
+	if err != nil {
+		return false, err
+	}
+	return expr.Truthy(v), nil
+}
+
+func (d *dispatch) skip(js *jobState, job *Job, result Result, reason error) {
+	d.r.SkipJob(job, result, reason)
+	js.outcome = Outcome{Result: result}
+	js.done = true
+}
+
+// startLegs starts queued legs while the limits allow.
+func (d *dispatch) startLegs() {
+	for _, pj := range d.p.jobs {
+		js := d.jobs[pj.id]
+		for len(js.queued) > 0 {
+			if js.limit > 0 {
+				if js.running >= js.limit {
+					break
+				}
+			} else if d.running >= d.s.limit {
+				return
+			}
+			job := js.queued[0]
+			js.queued = js.queued[1:]
+			if d.canceled && !d.stillHolds(js, job) {
+				d.recordLeg(js, job, Outcome{Result: Cancelled})
+				continue
+			}
+			d.start(js, job)
+		}
+	}
+}
+
+func (d *dispatch) start(js *jobState, job *Job) {
+	// Jobs are not cancelled by the run's ctx directly: on a cancellation the
+	// dispatcher decides which go on (onCancel).
+	ctx, cancel := context.WithCancel(context.WithoutCancel(d.ctx))
+	js.cancel[job] = cancel
+	js.running++
+	if js.limit == 0 {
+		d.running++
+	}
+	d.g.Go(func() error {
+		out := d.runLeg(ctx, job)
+		d.done <- legDone{js: js, job: job, outcome: out}
+		return nil
+	})
+}
+
+// runLeg runs one leg inside its concurrency group, if it has one.
+func (d *dispatch) runLeg(ctx context.Context, job *Job) Outcome {
+	if c := job.Def.Concurrency; c != nil && c.Group != nil {
+		scope := jobScope(job)
+		name, err := evalString(c.Group.Value, scope)
+		if err != nil {
+			d.r.SkipJob(job, Failure, fmt.Errorf("jobs.%s.concurrency: %w", job.ID, err))
+			return Outcome{Result: Failure}
+		}
+		if name != "" {
+			legCtx, cancel := context.WithCancel(ctx)
+			defer cancel()
+			release, err := d.s.groups.Acquire(ctx, name, boolValue(c.CancelInProgress, false, scope), cancel)
+			if err != nil {
+				d.r.SkipJob(job, Cancelled, err)
+				return Outcome{Result: Cancelled}
+			}
+			defer release()
+			ctx = legCtx
+		}
+	}
+	return d.r.RunJob(ctx, job)
+}
+
+func (d *dispatch) finishLeg(ld legDone) {
+	js := ld.js
+	delete(js.cancel, ld.job)
+	js.running--
+	if js.limit == 0 {
+		d.running--
+	}
+	d.recordLeg(js, ld.job, ld.outcome)
+}
+
+// recordLeg folds one leg's outcome into its job, applying fail-fast.
+func (d *dispatch) recordLeg(js *jobState, job *Job, out Outcome) {
+	js.finished++
+	coe := js.coe[job]
+	switch out.Result {
+	case Failure:
+		if !coe {
+			js.hasFail = true
+			if js.failFast && !js.failed {
+				js.failed = true
+				for _, q := range js.queued {
+					js.finished++
+					d.r.SkipJob(q, Cancelled, errors.New("cancelled by fail-fast: another leg of the matrix failed"))
+					js.hasCanc = true
+				}
+				js.queued = nil
+				for _, cancel := range js.cancel {
+					cancel()
+				}
+			}
+		}
+	case Cancelled:
+		js.hasCanc = true
+	}
+	for k, v := range out.Outputs {
+		if v != "" {
+			if js.outcome.Outputs == nil {
+				js.outcome.Outputs = map[string]string{}
+			}
+			js.outcome.Outputs[k] = v
+		}
+	}
+	if js.finished < len(js.legs) {
+		return
+	}
+	js.done = true
+	switch {
+	case js.hasFail:
+		js.outcome.Result = Failure
+	case js.hasCanc:
+		js.outcome.Result = Cancelled
+	default:
+		js.outcome.Result = Success
+	}
+}
+
+// onCancel applies a run cancellation: running jobs whose if no longer holds
+// under cancelled() are cancelled; queued legs are cancelled as they come up.
+func (d *dispatch) onCancel() {
+	for _, js := range d.jobs {
+		for job, cancel := range js.cancel {
+			if !d.stillHolds(js, job) {
+				cancel()
+			}
+		}
+	}
+}
+
+// stillHolds re-evaluates a started job's if once the run is cancelled, as
+// GitHub's server does.
+func (d *dispatch) stillHolds(js *jobState, job *Job) bool {
+	scope := d.scope(js.pj)
+	scope.Cancelled = true
+	v, err := js.pj.cond.Eval(scope)
+	return err == nil && expr.Truthy(v)
+}
+
+// jobScope is the scope of one leg: plan contexts, needs, matrix, strategy.
+func jobScope(j *Job) *expr.Scope {
+	ctxs := make(map[string]any, len(j.Contexts)+3)
+	for k, v := range j.Contexts {
+		ctxs[k] = v
+	}
+	ctxs["needs"] = needsContext(j.Needs)
+	if j.Matrix != nil {
+		ctxs["matrix"] = j.Matrix
+	} else {
+		ctxs["matrix"] = map[string]any{}
+	}
+	ctxs["strategy"] = j.Strategy.Map()
+	return &expr.Scope{Contexts: ctxs}
+}
+
+// displayName is the job's name as GitHub shows it: its name: (evaluated),
+// or its id, followed by the matrix values unless the name uses them.
+func displayName(def *workflow.Job, scope *expr.Scope, l Leg) string {
+	name := def.ID.Value
+	usesExpr := false
+	if def.Name != nil && def.Name.Value != "" {
+		name = def.Name.Value
+		if strings.Contains(name, "${{") {
+			usesExpr = true
+			if scope != nil {
+				if s, err := evalString(name, scope); err == nil {
+					name = s
+				}
+			}
+		}
+	}
+	if len(l.Keys) > 0 && !usesExpr {
+		name += " " + legSuffix(l)
+	}
+	return name
+}
+
+func evalString(src string, scope *expr.Scope) (string, error) {
+	t, err := expr.ParseTemplate(src)
+	if err != nil {
+		return "", err
+	}
+	return t.Eval(scope)
+}
+
+func boolValue(b *workflow.Bool, def bool, scope *expr.Scope) bool {
+	if b == nil {
+		return def
+	}
+	if !b.IsExpr() {
+		return b.Value
+	}
+	v, err := evalValue(b.Expr, scope)
+	if err != nil {
+		return def
+	}
+	return expr.Truthy(v)
+}
+
+func intValue(i *workflow.Int, def int, scope *expr.Scope) int {
+	if i == nil {
+		return def
+	}
+	if !i.IsExpr() {
+		return i.Value
+	}
+	v, err := evalValue(i.Expr, scope)
+	if f, ok := v.(float64); err == nil && ok {
+		return int(f)
+	}
+	return def
+}
