@@ -115,14 +115,14 @@ func TestNeedsAndResults(t *testing.T) {
 	src := wf(
 		job("a", "", "out x=1"),
 		job("b", "    needs: a\n", "fail"),
-		job("c", "    needs: b\n", "ok"),                      // skipped: b failed
+		job("c", "    needs: b\n", "ok"),                    // skipped: b failed
 		job("d", "    needs: c\n    if: failure()\n", "ok"), // ancestor b failed
 		job("e", "    needs: [a, b]\n    if: always()\n", "ok"),
 		job("f", "    needs: a\n    if: needs.a.outputs.x == 1\n", "ok"),
 		job("g", "    if: false\n", "ok"),
-		job("h", "    needs: g\n", "ok"),                             // skipped need
-		job("i", "    needs: g\n    if: failure()\n", "ok"),         // nothing failed
-		job("k", "    needs: g\n    if: always()\n", "ok"),          // runs anyway
+		job("h", "    needs: g\n", "ok"),                              // skipped need
+		job("i", "    needs: g\n    if: failure()\n", "ok"),           // nothing failed
+		job("k", "    needs: g\n    if: always()\n", "ok"),            // runs anyway
 		job("l", "    needs: g\n    if: ${{ !cancelled() }}\n", "ok"), // explicit status function
 	)
 	f := newFake()
