@@ -160,20 +160,70 @@ func prec(n Node) int {
 	return precPostfix
 }
 
-// write prints n, in parentheses if it binds looser than min.
+// write prints n into b, in parentheses if it binds looser than min. One
+// builder serves the whole tree, so printing is linear in its size.
 func write(b *strings.Builder, n Node, min int) {
 	if prec(n) < min {
 		b.WriteByte('(')
-		b.WriteString(n.String())
+		writeNode(b, n)
 		b.WriteByte(')')
 		return
 	}
-	b.WriteString(n.String())
+	writeNode(b, n)
 }
 
-// String prints the literal: null, true, false, the number as written, or
+func writeNode(b *strings.Builder, n Node) {
+	switch n := n.(type) {
+	case *Literal:
+		b.WriteString(n.literal())
+	case *ContextRef:
+		b.WriteString(n.Name)
+	case *Property:
+		write(b, n.X, precPostfix)
+		b.WriteByte('.')
+		b.WriteString(n.Name)
+	case *Index:
+		write(b, n.X, precPostfix)
+		b.WriteByte('[')
+		writeNode(b, n.Index)
+		b.WriteByte(']')
+	case *Filter:
+		write(b, n.X, precPostfix)
+		b.WriteString(".*")
+	case *Not:
+		b.WriteByte('!')
+		write(b, n.X, precUnary)
+	case *Binary:
+		p := n.Op.precedence()
+		write(b, n.L, p)
+		b.WriteByte(' ')
+		b.WriteString(n.Op.String())
+		b.WriteByte(' ')
+		write(b, n.R, p+1)
+	case *Call:
+		b.WriteString(n.Name)
+		b.WriteByte('(')
+		for i, a := range n.Args {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			writeNode(b, a)
+		}
+		b.WriteByte(')')
+	default:
+		b.WriteString("<internal error: unknown node>")
+	}
+}
+
+func str(n Node) string {
+	var b strings.Builder
+	writeNode(&b, n)
+	return b.String()
+}
+
+// literal prints the literal: null, true, false, the number as written, or
 // the string in single quotes with ' doubled.
-func (n *Literal) String() string {
+func (n *Literal) literal() string {
 	switch v := n.Value.(type) {
 	case nil:
 		return "null"
@@ -199,68 +249,27 @@ func (n *Literal) String() string {
 	return "null"
 }
 
+// String prints the literal as canonical source.
+func (n *Literal) String() string { return n.literal() }
+
 // String prints the context name.
 func (n *ContextRef) String() string { return n.Name }
 
 // String prints X.Name.
-func (n *Property) String() string {
-	var b strings.Builder
-	write(&b, n.X, precPostfix)
-	b.WriteByte('.')
-	b.WriteString(n.Name)
-	return b.String()
-}
+func (n *Property) String() string { return str(n) }
 
 // String prints X[Index].
-func (n *Index) String() string {
-	var b strings.Builder
-	write(&b, n.X, precPostfix)
-	b.WriteByte('[')
-	b.WriteString(n.Index.String())
-	b.WriteByte(']')
-	return b.String()
-}
+func (n *Index) String() string { return str(n) }
 
 // String prints X.*.
-func (n *Filter) String() string {
-	var b strings.Builder
-	write(&b, n.X, precPostfix)
-	b.WriteString(".*")
-	return b.String()
-}
+func (n *Filter) String() string { return str(n) }
 
 // String prints !X.
-func (n *Not) String() string {
-	var b strings.Builder
-	b.WriteByte('!')
-	write(&b, n.X, precUnary)
-	return b.String()
-}
+func (n *Not) String() string { return str(n) }
 
 // String prints L Op R, parenthesizing operands as precedence and left
 // associativity require.
-func (n *Binary) String() string {
-	var b strings.Builder
-	p := n.Op.precedence()
-	write(&b, n.L, p)
-	b.WriteByte(' ')
-	b.WriteString(n.Op.String())
-	b.WriteByte(' ')
-	write(&b, n.R, p+1)
-	return b.String()
-}
+func (n *Binary) String() string { return str(n) }
 
 // String prints Name(args).
-func (n *Call) String() string {
-	var b strings.Builder
-	b.WriteString(n.Name)
-	b.WriteByte('(')
-	for i, a := range n.Args {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(a.String())
-	}
-	b.WriteByte(')')
-	return b.String()
-}
+func (n *Call) String() string { return str(n) }

@@ -192,7 +192,7 @@ func call(name string, args ...ast.Node) ast.Node {
 
 func env() ast.Node { return &ast.IdentifierNode{Value: "$env"} }
 
-func str(s string) ast.Node { return &ast.StringNode{Value: s} }
+func strNode(s string) ast.Node { return &ast.StringNode{Value: s} }
 
 func integer(i int) ast.Node { return &ast.IntegerNode{Value: i} }
 
@@ -220,7 +220,7 @@ func (c *translator) node(n Node) (ast.Node, *Error) {
 		if err != nil {
 			return nil, err
 		}
-		return typed(index, x, str(n.Name)), nil
+		return typed(index, x, strNode(n.Name)), nil
 	case *Index:
 		x, err := c.node(n.X)
 		if err != nil {

@@ -439,18 +439,19 @@ func TestEval(t *testing.T) {
 func TestEvalStatus(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name              string
-		failed, cancelled bool
-		want              map[string]bool
+		name                          string
+		failed, cancelled, incomplete bool
+		want                          map[string]bool
 	}{
 		{name: "ok", want: map[string]bool{"success()": true, "failure()": false, "cancelled()": false, "always()": true}},
 		{name: "failed", failed: true, want: map[string]bool{"success()": false, "failure()": true, "cancelled()": false, "always()": true}},
 		{name: "cancelled", cancelled: true, want: map[string]bool{"success()": false, "failure()": false, "cancelled()": true, "always()": true}},
+		{name: "incomplete", incomplete: true, want: map[string]bool{"success()": false, "failure()": false, "cancelled()": false, "always()": true}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			s := &Scope{Failed: tc.failed, Cancelled: tc.cancelled}
+			s := &Scope{Failed: tc.failed, Cancelled: tc.cancelled, Incomplete: tc.incomplete}
 			for src, want := range tc.want {
 				p, err := Compile(src)
 				if err != nil {
@@ -540,6 +541,20 @@ func TestEvalConcurrent(t *testing.T) {
 	for range 8 {
 		if err := <-done; err != nil {
 			t.Fatal(err)
+		}
+	}
+}
+
+func TestTruthy(t *testing.T) {
+	t.Parallel()
+	for _, v := range []any{false, 0.0, math.Copysign(0, -1), math.NaN(), "", nil} {
+		if Truthy(v) {
+			t.Errorf("Truthy(%#v) = true", v)
+		}
+	}
+	for _, v := range []any{true, 1.0, -1.0, "0", "false", []any{}, map[string]any{}, math.Inf(1)} {
+		if !Truthy(v) {
+			t.Errorf("Truthy(%#v) = false", v)
 		}
 	}
 }
