@@ -22,6 +22,16 @@ func BenchmarkCompileIf(b *testing.B) {
 	}
 }
 
+// BenchmarkCheckIf measures parse + check without building the VM program.
+func BenchmarkCheckIf(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := Check(typicalIf); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkEvalIf measures one evaluation of a compiled typical if:.
 func BenchmarkEvalIf(b *testing.B) {
 	p, err := Compile(typicalIf)

@@ -68,6 +68,22 @@ func compile(src string) (*Program, *Error) {
 	return compileNode(n)
 }
 
+// Check parses and checks src as Compile does (syntax, unknown contexts and
+// functions, arity) without building the VM program: about a third of
+// Compile's cost, for validators that only report errors. Errors are
+// *[Error] with offsets in src.
+func Check(src string) error {
+	n, err := parse(src)
+	if err != nil {
+		return err
+	}
+	t := &translator{contexts: map[string]bool{}}
+	if _, err := t.node(n); err != nil {
+		return err
+	}
+	return nil
+}
+
 // compileNode checks n and compiles it onto expr-lang.
 func compileNode(n Node) (*Program, *Error) {
 	c := &translator{contexts: map[string]bool{}}

@@ -68,7 +68,11 @@ func FuzzEval(f *testing.F) {
 		} else if _, err := c.Eval(s); err != nil {
 			checkErr(t, src, err)
 		}
+		cerr := Check(src)
 		p, err := Compile(src)
+		if (cerr == nil) != (err == nil) {
+			t.Fatalf("%q: Check says %v but Compile says %v", src, cerr, err)
+		}
 		if err != nil {
 			checkErr(t, src, err)
 			return

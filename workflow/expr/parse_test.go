@@ -105,6 +105,10 @@ func TestCompileErrors(t *testing.T) {
 			if _, err := Parse(tc.src); err != nil {
 				t.Fatalf("Parse(%q) failed, want it to parse: %v", tc.src, err)
 			}
+			var ce *Error
+			if err := Check(tc.src); !errors.As(err, &ce) || ce.Offset != tc.off || !strings.Contains(ce.Msg, tc.msg) {
+				t.Errorf("Check(%q) = %v; want offset %d containing %q", tc.src, err, tc.off, tc.msg)
+			}
 			p, err := Compile(tc.src)
 			var e *Error
 			if !errors.As(err, &e) {
