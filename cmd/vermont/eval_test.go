@@ -54,7 +54,7 @@ func TestEvalCommand(t *testing.T) {
 		{name: "column in characters", args: []string{"'é' == ☃"}, wantCode: 1, wantErr: "eval:1:8: unexpected character '☃'"},
 		{name: "unknown function", args: []string{"lower('A')"}, wantCode: 1, wantErr: "eval:1:1: unknown function \"lower\""},
 		{name: "arity", args: []string{"contains('a')"}, wantCode: 1, wantErr: "eval:1:1: contains takes 2 arguments, got 1"},
-		{name: "eval error", args: []string{"--context", ctxFile, "format('{1}', secrets.TOKEN)"}, wantCode: 1, wantErr: "eval:1:1: format: the format string '{1}' references argument {1}"},
+		{name: "eval error", args: []string{"--context", ctxFile, "format('{1}', secrets.TOKEN)"}, wantCode: 1, wantErr: "eval:1:1: format: the format string references argument {1}"},
 		{name: "fromJSON error hides secret", args: []string{"--context", ctxFile, "fromJSON(secrets.TOKEN)"}, wantCode: 1, wantErr: "eval:1:1: fromJSON: invalid JSON"},
 		{name: "missing context file", args: []string{"--context", filepath.Join(dir, "nope.json"), "1"}, wantCode: 1, wantErr: "vermont eval: --context:"},
 		{name: "context not an object", args: []string{"--context", badJSON, "1"}, wantCode: 1, wantErr: "want a JSON object whose keys are context names"},

@@ -44,7 +44,7 @@ func testScope() *Scope {
 			"matrix_json": `{"include":[{"project":"foo","config":"Debug"},{"project":"bar","config":"release"}]}`,
 		},
 		"vars":    map[string]any{"USE_VARIABLES": "true"},
-		"secrets": map[string]any{"GITHUB_TOKEN": "ghs_secret"},
+		"secrets": map[string]any{"GITHUB_TOKEN": "ghs_secret", "BRACED": "ghs_secret{hunter2"},
 		"matrix":  map[string]any{"os": "ubuntu-latest", "node": float64(18), "experimental": false},
 		"job":     map[string]any{"status": "success"},
 		"steps": map[string]any{
@@ -362,6 +362,7 @@ var evalCases = []evalCase{
 	{name: "toJSON bool", expr: "toJSON(false)", want: "false"},
 	{name: "toJSON number", expr: "toJSON(1.5)", want: "1.5"},
 	{name: "toJSON integer", expr: "toJSON(3)", want: "3"},
+	{name: "toJSON huge", expr: "toJSON(1e20)", want: "1E+20"},
 	{name: "toJSON empty array", expr: "toJSON(inputs.empty)", want: "[]"},
 	{name: "toJSON empty object", expr: "toJSON(inputs.obj)", want: "{}"},
 	{name: "toJSON nested", expr: "toJSON(fromJSON('{\"a\":[1,{\"b\":null}]}'))", want: "{\n  \"a\": [\n    1,\n    {\n      \"b\": null\n    }\n  ]\n}"},
@@ -480,8 +481,10 @@ func TestEvalErrors(t *testing.T) {
 		msg  string
 	}{
 		{name: "format index past args", expr: "format('{1}', 'a')", msg: "references argument {1} but only 1 argument follow"},
+		{name: "format string from a secret", expr: "format(secrets.BRACED)", msg: "'{' at index 10 must start {N}"},
+		{name: "fromJSON of a secret", expr: "fromJSON(secrets.BRACED)", msg: "fromJSON: invalid JSON at byte 1"},
 		{name: "format lone brace", expr: "format('{', 'a')", msg: "invalid format string"},
-		{name: "format lone close", expr: "format('}', 'a')", msg: "a lone } must be written }}"},
+		{name: "format lone close", expr: "format('}', 'a')", msg: "a lone '}' at index 0 must be written }}"},
 		{name: "format specifier", expr: "format('{0:x}', 1)", msg: "invalid format string"},
 		{name: "format empty index", expr: "format('{}', 1)", msg: "invalid format string"},
 		{name: "format index too large", expr: "format('{256}', 1)", msg: "above 255"},
@@ -509,7 +512,7 @@ func TestEvalErrors(t *testing.T) {
 			if e.Offset != tc.off || !strings.Contains(e.Msg, tc.msg) {
 				t.Errorf("Eval(%q) error = offset %d %q; want offset %d containing %q", tc.expr, e.Offset, e.Msg, tc.off, tc.msg)
 			}
-			if strings.Contains(err.Error(), "ghs_secret") {
+			if strings.Contains(err.Error(), "ghs_secret") || strings.Contains(err.Error(), "hunter2") {
 				t.Errorf("error reveals a secret: %v", err)
 			}
 		})

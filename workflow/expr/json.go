@@ -116,7 +116,7 @@ func jsonNumber(f float64) string {
 	case f == math.Trunc(f) && math.Abs(f) < 1<<63:
 		return strconv.FormatInt(int64(f), 10)
 	}
-	return strconv.FormatFloat(f, 'g', -1, 64)
+	return strings.Replace(strconv.FormatFloat(f, 'g', -1, 64), "e", "E", 1) // 1E+20, as Newtonsoft.Json writes it
 }
 
 // writeJSONString escapes as Newtonsoft.Json does by default: quotes,
@@ -153,7 +153,8 @@ func writeJSONString(b *strings.Builder, s string) {
 }
 
 // fromJSON parses one JSON value into JSON-like values (numbers are
-// float64). Empty input or trailing data is an error.
+// float64). Empty input or trailing data is an error; errors never quote the
+// input.
 func fromJSON(s string) (any, error) {
 	if strings.TrimSpace(s) == "" {
 		return nil, errors.New("fromJSON: empty input is not JSON")
@@ -161,7 +162,7 @@ func fromJSON(s string) (any, error) {
 	d := json.NewDecoder(bytes.NewReader([]byte(s)))
 	var v any
 	if err := d.Decode(&v); err != nil {
-		return nil, fmt.Errorf("fromJSON: invalid JSON: %s", jsonErrText(err))
+		return nil, fmt.Errorf("fromJSON: invalid JSON%s", jsonErrPos(err))
 	}
 	if _, err := d.Token(); err != io.EOF {
 		return nil, errors.New("fromJSON: invalid JSON: data after the value")
@@ -169,8 +170,17 @@ func fromJSON(s string) (any, error) {
 	return v, nil
 }
 
-func jsonErrText(err error) string {
-	return strings.TrimPrefix(err.Error(), "json: ")
+// jsonErrPos says where JSON is invalid without quoting it: the input may
+// be a secret, and encoding/json's messages include the offending text.
+func jsonErrPos(err error) string {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return fmt.Sprintf(" at byte %d", se.Offset)
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return ": unexpected end of input"
+	}
+	return ""
 }
 
 // ToJSON prints v as GitHub's toJSON() does: two-space indented JSON with

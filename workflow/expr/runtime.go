@@ -226,7 +226,8 @@ func join(v any, sep any, hasSep bool) string {
 
 // format is GitHub's format(string, args...): {N} is replaced by argument
 // N converted to a string; {{ and }} stand for braces. A bad brace, a
-// format specifier or an index past the arguments is an error.
+// format specifier or an index past the arguments is an error. Errors give
+// positions, never the format string, which may hold a secret.
 func format(f string, args []any) (string, error) {
 	var b strings.Builder
 	i := 0
@@ -245,32 +246,28 @@ func format(f string, args []any) (string, error) {
 				j++
 			}
 			if j == i+1 || j >= len(f) || f[j] != '}' {
-				return "", errors.New("format: invalid format string " + quote(f) + ": write {N} for argument N, and {{ or }} for a brace")
+				return "", errors.New("format: invalid format string: '{' at index " + itoa(i) + " must start {N} (argument N) or be written {{")
 			}
 			n := 0
 			for _, d := range f[i+1 : j] {
 				n = min(n*10+int(d-'0'), 1000)
 			}
 			if n > 255 {
-				return "", errors.New("format: invalid format string " + quote(f) + ": argument index above 255")
+				return "", errors.New("format: invalid format string: argument index above 255 at index " + itoa(i))
 			}
 			if n >= len(args) {
-				return "", errors.New("format: the format string " + quote(f) + " references argument {" + itoa(n) + "} but only " + plural(len(args), "argument") + " follow it")
+				return "", errors.New("format: the format string references argument {" + itoa(n) + "} but only " + plural(len(args), "argument") + " follow it")
 			}
 			b.WriteString(ToString(args[n]))
 			i = j + 1
 		case c == '}':
-			return "", errors.New("format: invalid format string " + quote(f) + ": a lone } must be written }}")
+			return "", errors.New("format: invalid format string: a lone '}' at index " + itoa(i) + " must be written }}")
 		default:
 			b.WriteByte(c)
 			i++
 		}
 	}
 	return b.String(), nil
-}
-
-func quote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
 }
 
 // describe names a value's kind for error messages, without its content,
