@@ -28,6 +28,4 @@
 //   - format() evaluates all its arguments; GitHub evaluates only those the
 //     format string references, which matters only for an unused argument
 //     that fails.
-//   - hashFiles globs are case-sensitive on every platform; GitHub's are
-//     case-insensitive on Windows runners.
 package expr

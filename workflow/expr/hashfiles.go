@@ -9,6 +9,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 )
@@ -22,13 +23,20 @@ import (
 // sorted by path; the result is the hex SHA-256 of the concatenated SHA-256
 // digests of their contents, or "" when nothing matches. Patterns outside
 // root are ignored. Symbolic links to files are followed; symbolic links to
-// directories are not descended, so cycles cannot occur.
+// directories are not descended, so cycles cannot occur. On Windows, as on
+// GitHub's Windows runners, patterns ignore case.
 func HashFiles(root string, patterns []string) (string, error) {
+	return hashFiles(root, patterns, runtime.GOOS == "windows")
+}
+
+// hashFiles is HashFiles with case folding chosen by the caller, so tests
+// cover Windows matching on any platform.
+func hashFiles(root string, patterns []string, fold bool) (string, error) {
 	root, err := filepath.Abs(root)
 	if err != nil {
 		return "", fmt.Errorf("hashFiles: workspace %q: %w", root, err)
 	}
-	globs, err := compileGlobs(root, patterns)
+	globs, err := compileGlobs(root, patterns, fold)
 	if err != nil {
 		return "", err
 	}
@@ -47,6 +55,9 @@ func HashFiles(root string, patterns []string) (string, error) {
 		rel = filepath.ToSlash(rel)
 		if d.IsDir() {
 			return nil
+		}
+		if fold {
+			rel = strings.ToLower(rel)
 		}
 		if !matchGlobs(globs, rel) {
 			return nil
@@ -97,7 +108,7 @@ type glob struct {
 
 // compileGlobs splits patterns into lines and makes each relative to root;
 // patterns outside root are dropped.
-func compileGlobs(root string, patterns []string) ([]glob, error) {
+func compileGlobs(root string, patterns []string, fold bool) ([]glob, error) {
 	var out []glob
 	for _, arg := range patterns {
 		for _, line := range strings.Split(arg, "\n") {
@@ -119,6 +130,9 @@ func compileGlobs(root string, patterns []string) ([]glob, error) {
 				continue // outside the workspace
 			}
 			rel = filepath.ToSlash(rel)
+			if fold {
+				rel = strings.ToLower(rel)
+			}
 			if rel == "." {
 				g.segs = []string{"**"}
 			} else {

@@ -115,3 +115,20 @@ func TestHashFilesInExpression(t *testing.T) {
 		t.Errorf("got %v, want %v", got, want)
 	}
 }
+
+// TestHashFilesFold covers Windows matching, which ignores case.
+func TestHashFilesFold(t *testing.T) {
+	t.Parallel()
+	root := writeTree(t, map[string]string{"Src/Main.GO": "main", "src2/x.go": "x"})
+	got, err := hashFiles(root, []string{"src/*.go"}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := sha256Of("main"); got != want {
+		t.Errorf("folded = %q, want %q", got, want)
+	}
+	got, err = hashFiles(root, []string{"src/*.go"}, false)
+	if err != nil || got != "" {
+		t.Errorf("unfolded = %q, %v; want no match", got, err)
+	}
+}
