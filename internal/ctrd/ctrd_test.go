@@ -260,3 +260,17 @@ func TestRemoveLabeled(t *testing.T) {
 		t.Errorf("DeleteContainer(gone) = %v, want nil", err)
 	}
 }
+
+// TestPullUnreachableNamesImage needs no registry: the pull fails at once
+// (connection refused) and the error must still name the image.
+func TestPullUnreachableNamesImage(t *testing.T) {
+	d := daemon.Get(t)
+	c := d.Client(t)
+	const ref = "127.0.0.1:1/vermont/unreachable:v1"
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	_, err := c.Image(ctx, ref, ctrd.WithPull())
+	if !errors.Is(err, ctrd.ErrImageNotFound) || !strings.Contains(err.Error(), ref) || !strings.Contains(err.Error(), "pulling it failed") {
+		t.Errorf("Image(pull) = %v, want ErrImageNotFound naming %s and the failed pull", err, ref)
+	}
+}

@@ -59,8 +59,8 @@ type ImageOptions struct {
 // DefaultImageName names test images when ImageOptions.Name is empty.
 const DefaultImageName = "vermont.test/busybox:latest"
 
-// Applets are the busybox applets linked into /bin of test images.
-var Applets = []string{
+// applets are the busybox applets linked into /bin of test images.
+var applets = []string{
 	"[", "awk", "base64", "basename", "cat", "chmod", "cp", "cut", "date", "dirname",
 	"echo", "env", "expr", "false", "find", "grep", "head", "hostname", "id", "kill",
 	"ln", "ls", "md5sum", "mkdir", "mv", "nc", "nslookup", "ping", "printenv", "printf",
@@ -183,7 +183,7 @@ func rootfsLayer(opts ImageOptions) ([]byte, error) {
 			return nil, err
 		}
 	}
-	for _, a := range Applets {
+	for _, a := range applets {
 		h := header(tar.TypeSymlink, "bin/"+a, 0o777, 0)
 		h.Linkname = "/bin/busybox"
 		if err := tw.WriteHeader(h); err != nil {
