@@ -1,0 +1,137 @@
+package containerd
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/containerd/containerd/v2/client"
+	"github.com/containerd/containerd/v2/pkg/cio"
+	"github.com/containerd/errdefs"
+
+	"github.com/vermont-ci/vermont/exec"
+	"github.com/vermont-ci/vermont/internal/ctrd"
+)
+
+// ioDrain bounds how long output is read after a step's process exits:
+// background children may hold its stdout open.
+const ioDrain = 2 * time.Second
+
+// exec runs p as a new process in c and returns its exit code. p.Env
+// replaces same-named entries of the container's environment (image env,
+// env:, --env); an empty p.Dir keeps the container's working directory.
+// When ctx ends, the process and its descendants get SIGTERM, then SIGKILL
+// after the grace period, and ctx.Err() is returned.
+func (j *job) exec(ctx context.Context, c *ctr, p exec.Process, grace time.Duration) (int, error) {
+	pspec := c.process
+	pspec.Terminal = false
+	pspec.Args = p.Argv
+	pspec.Env = mergeEnv(c.process.Env, p.Env)
+	if p.Dir != "" {
+		pspec.Cwd = p.Dir
+	}
+	execID := "step-" + strconv.FormatInt(j.seq.Add(1), 10)
+	cctx := j.ctx(ctx)
+	proc, err := c.task.Exec(cctx, execID, &pspec, cio.NewCreator(cio.WithStreams(nil, orDiscard(p.Stdout), orDiscard(p.Stderr))))
+	if err != nil {
+		return -1, fmt.Errorf("exec %s: %w", p.Argv[0], err)
+	}
+	defer j.deleteProcess(ctx, proc)
+	// Wait on a context of our own: a cancelled ctx must not stop us from
+	// seeing the process exit after the kill.
+	wctx, wcancel := context.WithCancel(context.WithoutCancel(cctx))
+	defer wcancel()
+	exited, err := proc.Wait(wctx)
+	if err != nil {
+		return -1, fmt.Errorf("exec %s: %w", p.Argv[0], err)
+	}
+	if err := proc.Start(cctx); err != nil {
+		return -1, fmt.Errorf("exec %s: %w", p.Argv[0], err)
+	}
+	select {
+	case st := <-exited:
+		drainIO(proc)
+		code, _, err := st.Result()
+		if err != nil {
+			return -1, fmt.Errorf("exec %s: %w", p.Argv[0], err)
+		}
+		return int(code), nil
+	case <-ctx.Done():
+		st := j.stop(wctx, c, proc, exited, grace)
+		drainIO(proc)
+		code, _, _ := st.Result()
+		return int(code), ctx.Err()
+	}
+}
+
+// stop sends SIGTERM to proc and its descendants, and SIGKILL after the
+// grace period, and returns its exit status.
+func (j *job) stop(ctx context.Context, c *ctr, proc client.Process, exited <-chan client.ExitStatus, grace time.Duration) client.ExitStatus {
+	if grace > 0 {
+		j.signal(ctx, c, proc, syscall.SIGTERM)
+		t := time.NewTimer(grace)
+		defer t.Stop()
+		select {
+		case st := <-exited:
+			j.signal(ctx, c, proc, syscall.SIGKILL) // its children go too
+			return st
+		case <-t.C:
+		}
+	}
+	j.signal(ctx, c, proc, syscall.SIGKILL)
+	return <-exited
+}
+
+// signal sends sig to proc's descendants in the container and then to proc.
+func (j *job) signal(ctx context.Context, c *ctr, proc client.Process, sig syscall.Signal) {
+	if pids, err := c.task.Pids(ctx); err == nil {
+		all := make([]uint32, 0, len(pids))
+		for _, p := range pids {
+			all = append(all, p.Pid)
+		}
+		killDescendants(proc.Pid(), all, sig)
+	}
+	if err := proc.Kill(ctx, sig); err != nil && !errdefs.IsNotFound(err) && !errdefs.IsFailedPrecondition(err) {
+		j.b.log.DebugContext(ctx, "signal step process", "signal", sig, "err", err)
+	}
+}
+
+// deleteProcess removes an exec's record in the shim, even after ctx ended.
+func (j *job) deleteProcess(ctx context.Context, proc client.Process) {
+	cctx, cancel := ctrd.CleanupContext(j.ctx(ctx))
+	defer cancel()
+	if _, err := proc.Delete(cctx); err != nil && !errdefs.IsNotFound(err) {
+		// The process may still be running if stop failed; make sure.
+		_ = proc.Kill(cctx, syscall.SIGKILL)
+		if _, err := proc.Delete(cctx, client.WithProcessKill); err != nil && !errdefs.IsNotFound(err) {
+			j.b.log.DebugContext(ctx, "delete step process", "err", err)
+		}
+	}
+}
+
+// drainIO waits for the process's output to be copied, but not forever.
+func drainIO(proc client.Process) {
+	pio := proc.IO()
+	if pio == nil {
+		return
+	}
+	done := make(chan struct{})
+	go func() { pio.Wait(); close(done) }()
+	t := time.NewTimer(ioDrain)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+		pio.Cancel()
+	}
+}
+
+func orDiscard(w io.Writer) io.Writer {
+	if w == nil {
+		return io.Discard
+	}
+	return w
+}
