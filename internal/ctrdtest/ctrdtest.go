@@ -18,6 +18,11 @@
 // When containerd, its runc shim, runc or a static busybox is missing, or the
 // process is not root, tests skip with a message naming what is missing; under
 // CI=true they fail instead, so CI never passes by skipping.
+//
+// One thing is shared with the host: the runc shim keeps runc's state under
+// /run/containerd/runc/<namespace> unless the client sets runtime options,
+// so test namespaces should not be ones a system daemon uses for the same
+// container IDs.
 package ctrdtest
 
 import (

@@ -12,7 +12,8 @@
 //	-no-install    do not try to install missing system packages
 //	-timeout D     go test -timeout (default 12m)
 //	-race          run the tests with the race detector
-//	packages...    go test patterns (default ./...)
+//	packages...    go test and fuzz patterns (default ./...); gofmt, vet and
+//	               the Windows build always cover the whole module
 package main
 
 import (

@@ -11,6 +11,15 @@
 // containerd's metadata (root on the host) can read the environment
 // variable; it never appears in logs or errors.
 //
+// Create returns once the runner process has started, not once it has
+// registered with GitHub. An instance's PID 1 is the image's entrypoint: as
+// PID 1 it ignores SIGTERM until it installs a handler, so Destroy waits the
+// stop timeout (WithStopTimeout) before SIGKILL when the entrypoint has none.
+//
+// Networking defaults to NetworkNone (loopback only); a real runner must
+// reach GitHub, so pools running real jobs use WithNetwork(NetworkHost)
+// until CNI networking exists.
+//
 // Instances carry the labels vm.LabelController, vm.LabelPool and
 // vm.LabelInstance on the container and its root-filesystem snapshot, so List
 // finds them after a restart and `vermont prune` finds leftovers.
