@@ -3,6 +3,7 @@ package expr
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"runtime"
 	"slices"
 	"sort"
@@ -416,9 +417,9 @@ func caseNode(off int, args []ast.Node) ast.Node {
 	return &ast.ConditionalNode{Ternary: true, Cond: call(fnCasePred, integer(off), args[0]), Exp1: args[1], Exp2: caseNode(off, args[2:])}
 }
 
-// Names of the runtime functions in compiled programs. The leading "$"-free
-// underscore names cannot clash with anything a user writes, since users
-// never write expr-lang source.
+// Names of the runtime functions that can fail, registered with expr-lang
+// (which turns their errors into evaluation errors). Users never write
+// expr-lang source, so these names cannot clash with anything.
 const (
 	fnFormat    = "_format"
 	fnFromJSON  = "_fromJSON"
@@ -426,8 +427,7 @@ const (
 	fnCasePred  = "_casePred"
 )
 
-// Declared signatures tell expr-lang's checker which functions return
-// booleans, so && and || between them compile to its native operators.
+// Declared signatures tell expr-lang's checker what the functions return.
 var (
 	sigBool2 = new(func(any, any) bool)
 	sigAny2  = new(func(any, any) any)
@@ -489,7 +489,7 @@ var runtimeTable = func() conf.FunctionsTable {
 }()
 
 func fn(name string, f func(...any) (any, error), sig any) *builtin.Function {
-	return &builtin.Function{Name: name, Func: f, Types: []reflectType{typeOf(sig)}}
+	return &builtin.Function{Name: name, Func: f, Types: []reflect.Type{reflect.TypeOf(sig).Elem()}}
 }
 
 // status evaluates a status check function.
