@@ -3,6 +3,8 @@ package exec
 import (
 	"sync"
 	"time"
+
+	"github.com/vermont-ci/vermont/schedule"
 )
 
 // Kind says what an Event reports.
@@ -18,15 +20,16 @@ const (
 )
 
 // Result is the result of a step or job, as GitHub names them in
-// steps.<id>.outcome/conclusion and needs.<job>.result.
-type Result string
+// steps.<id>.outcome/conclusion and needs.<job>.result. It is the
+// scheduler's type, so that there is only one.
+type Result = schedule.Result
 
 // Results.
 const (
-	Success   Result = "success"
-	Failure   Result = "failure"
-	Cancelled Result = "cancelled"
-	Skipped   Result = "skipped"
+	Success   = schedule.Success
+	Failure   = schedule.Failure
+	Cancelled = schedule.Cancelled
+	Skipped   = schedule.Skipped
 )
 
 // Event is the one record of progress that flows from the executor to

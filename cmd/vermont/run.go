@@ -1,0 +1,523 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/vermont-ci/vermont/exec"
+	"github.com/vermont-ci/vermont/exec/host"
+	"github.com/vermont-ci/vermont/schedule"
+	"github.com/vermont-ci/vermont/workflow"
+)
+
+// runFlags are the flags of `vermont run`, named after act's so its users
+// feel at home.
+type runFlags struct {
+	workflows   string
+	jobs        multiFlag
+	matrix      multiFlag
+	eventPath   string
+	inputs      multiFlag
+	secrets     multiFlag
+	secretFiles multiFlag
+	vars        multiFlag
+	platforms   multiFlag
+	dryRun      bool
+	list        bool
+	json        bool
+	bind        bool
+	debug       bool
+	concurrency int
+	workDir     string
+	node        string
+	dir         string
+	backend     backendFlags
+}
+
+// multiFlag collects a repeatable flag.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+func runRun(ctx context.Context, args []string, io stdio) int {
+	var f runFlags
+	fs := flag.NewFlagSet("vermont run", flag.ContinueOnError)
+	fs.SetOutput(io.err)
+	fs.Usage = func() {
+		fmt.Fprintln(io.err, "usage: vermont run [EVENT] [flags]\n\nRuns the workflows triggered by EVENT (default push) on this machine.\n\nflags:")
+		fs.PrintDefaults()
+	}
+	fs.StringVar(&f.workflows, "W", ".github/workflows", "workflow file or directory")
+	fs.StringVar(&f.workflows, "workflows", ".github/workflows", "workflow file or directory")
+	fs.Var(&f.jobs, "j", "run only this job and the jobs it needs (repeatable)")
+	fs.Var(&f.jobs, "job", "same as -j")
+	fs.Var(&f.matrix, "matrix", "run only matrix legs with key=value (repeatable)")
+	fs.StringVar(&f.eventPath, "e", "", "event payload JSON file (github.event)")
+	fs.StringVar(&f.eventPath, "event-path", "", "same as -e")
+	fs.Var(&f.inputs, "input", "input name=value (repeatable)")
+	fs.Var(&f.secrets, "s", "secret NAME=VALUE, or NAME to take it from the environment (repeatable)")
+	fs.Var(&f.secrets, "secret", "same as -s")
+	fs.Var(&f.secretFiles, "secret-file", "file of NAME=VALUE secret lines (repeatable)")
+	fs.Var(&f.vars, "var", "configuration variable NAME=VALUE (repeatable)")
+	fs.Var(&f.platforms, "P", "runs-on label=image, or label=host (repeatable)")
+	fs.Var(&f.platforms, "platform", "same as -P")
+	fs.BoolVar(&f.dryRun, "n", false, "plan and print, run nothing")
+	fs.BoolVar(&f.dryRun, "dry-run", false, "same as -n")
+	fs.BoolVar(&f.list, "l", false, "list the jobs that would run")
+	fs.BoolVar(&f.list, "list", false, "same as -l")
+	fs.BoolVar(&f.json, "json", false, "print events as JSON lines")
+	fs.BoolVar(&f.bind, "bind", false, "run jobs in the working tree instead of a copy")
+	fs.BoolVar(&f.debug, "debug", false, "show ::debug:: output (as the ACTIONS_STEP_DEBUG secret does)")
+	fs.IntVar(&f.concurrency, "c", runtime.NumCPU(), "jobs run at once")
+	fs.IntVar(&f.concurrency, "concurrency", runtime.NumCPU(), "same as -c")
+	fs.StringVar(&f.workDir, "workdir", "", "where jobs get their workspace and temp directories")
+	fs.StringVar(&f.node, "node", "", "node binary for JavaScript actions (default: node on PATH)")
+	fs.StringVar(&f.dir, "C", ".", "the repository directory")
+	f.backend.register(fs)
+	if err := fs.Parse(reorder(args, fs)); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 1 {
+		fmt.Fprintf(io.err, "vermont run: want at most one EVENT, got %q\n", fs.Args())
+		return 2
+	}
+	event := "push"
+	if fs.NArg() == 1 {
+		event = fs.Arg(0)
+	}
+	return f.run(ctx, event, io)
+}
+
+// reorder moves the positional EVENT after the flags, so that both
+// `vermont run push -W x` and `vermont run -W x push` work.
+func reorder(args []string, fs *flag.FlagSet) []string {
+	var flags, pos []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			pos = append(pos, args[i+1:]...)
+			break
+		}
+		if !strings.HasPrefix(a, "-") || a == "-" {
+			pos = append(pos, a)
+			continue
+		}
+		flags = append(flags, a)
+		name := strings.TrimLeft(a, "-")
+		if strings.Contains(name, "=") {
+			continue
+		}
+		if fl := fs.Lookup(name); fl != nil {
+			if bf, ok := fl.Value.(interface{ IsBoolFlag() bool }); ok && bf.IsBoolFlag() {
+				continue
+			}
+			if i+1 < len(args) {
+				flags = append(flags, args[i+1])
+				i++
+			}
+		}
+	}
+	return append(flags, pos...)
+}
+
+func (f *runFlags) run(ctx context.Context, event string, io stdio) int {
+	plans, code := f.plan(event, io)
+	if plans == nil {
+		return code
+	}
+	if f.list || f.dryRun {
+		printPlans(io, plans)
+		return 0
+	}
+	return f.execute(ctx, plans, io)
+}
+
+// runPlan is one workflow to run.
+type runPlan struct {
+	file string
+	plan *schedule.Plan
+}
+
+// plan parses the workflows, keeps those the event triggers, and plans them.
+// Any diagnostic stops everything: nothing runs half-validated.
+func (f *runFlags) plan(event string, io stdio) ([]runPlan, int) {
+	paths, err := yamlFiles([]string{f.workflows})
+	if err != nil {
+		fmt.Fprintf(io.err, "vermont run: %v\n", err)
+		return nil, 1
+	}
+	payload, err := readEvent(f.eventPath)
+	if err != nil {
+		fmt.Fprintf(io.err, "vermont run: %v\n", err)
+		return nil, 1
+	}
+	ctxs, err := f.contexts()
+	if err != nil {
+		fmt.Fprintf(io.err, "vermont run: %v\n", err)
+		return nil, 2
+	}
+	repo, ok := exec.ReadRepo(f.dir)
+	if !ok {
+		abs, _ := filepath.Abs(f.dir)
+		repo = exec.Repo{Root: abs}
+	}
+	matrix := map[string]string{}
+	for _, kv := range f.matrix {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			fmt.Fprintf(io.err, "vermont run: --matrix %q: want key=value\n", kv)
+			return nil, 2
+		}
+		matrix[k] = v
+	}
+	p := workflow.NewParser()
+	var plans []runPlan
+	failed := false
+	for _, path := range paths {
+		wf, diags, err := parseWorkflowFile(p, path)
+		if errors.Is(err, errNotWorkflow) {
+			continue
+		}
+		if err != nil {
+			fmt.Fprintf(io.err, "vermont run: %v\n", err)
+			return nil, 1
+		}
+		if len(diags) > 0 {
+			for _, d := range diags {
+				fmt.Fprintln(io.err, d)
+			}
+			failed = true
+			continue
+		}
+		trig := workflow.TriggerFromPayload(event, payload)
+		if trig.Ref == "" && (event == "push" || strings.HasPrefix(event, "pull_request")) {
+			trig.Ref = repo.Ref
+		}
+		if !wf.Matches(trig) {
+			continue
+		}
+		wctx := f.workflowContexts(ctxs, wf, path, event, payload, repo)
+		opts := []schedule.PlanOption{schedule.WithContexts(wctx)}
+		if len(f.jobs) > 0 {
+			keep := f.jobs[:0:0]
+			for _, id := range f.jobs {
+				if wf.Job(id) != nil {
+					keep = append(keep, id)
+				}
+			}
+			if len(keep) == 0 {
+				continue
+			}
+			opts = append(opts, schedule.WithJobs(keep...))
+		}
+		if len(matrix) > 0 {
+			opts = append(opts, schedule.WithMatrix(matrix))
+		}
+		plan, err := schedule.NewPlan(wf, opts...)
+		if err != nil {
+			fmt.Fprintf(io.err, "%v\n", err)
+			failed = true
+			continue
+		}
+		plans = append(plans, runPlan{file: path, plan: plan})
+	}
+	if failed {
+		return nil, 1
+	}
+	if len(plans) == 0 {
+		fmt.Fprintf(io.err, "vermont run: no workflow in %s runs on %q", f.workflows, event)
+		if len(f.jobs) > 0 {
+			fmt.Fprintf(io.err, " with job %s", strings.Join(f.jobs, ", "))
+		}
+		fmt.Fprintln(io.err)
+		return nil, 1
+	}
+	return plans, 0
+}
+
+// baseContexts are the contexts shared by every workflow of the run.
+type baseContexts struct {
+	secrets map[string]any
+	vars    map[string]any
+	inputs  map[string]string
+	repo    exec.Repo
+	runID   string
+}
+
+func (f *runFlags) contexts() (*baseContexts, error) {
+	b := &baseContexts{secrets: map[string]any{}, vars: map[string]any{}, inputs: map[string]string{}, runID: strconv.FormatInt(time.Now().UnixNano()/1e6, 10)}
+	for _, file := range f.secretFiles {
+		kvs, err := readDotEnv(file)
+		if err != nil {
+			return nil, fmt.Errorf("--secret-file: %w", err)
+		}
+		for k, v := range kvs {
+			b.secrets[k] = v
+		}
+	}
+	for _, s := range f.secrets {
+		k, v, ok := strings.Cut(s, "=")
+		if !ok {
+			v, ok = os.LookupEnv(k)
+			if !ok {
+				return nil, fmt.Errorf("-s %s: no value given and no such environment variable", k)
+			}
+		}
+		b.secrets[k] = v
+	}
+	if _, ok := b.secrets["GITHUB_TOKEN"]; !ok {
+		if t := os.Getenv("GITHUB_TOKEN"); t != "" {
+			b.secrets["GITHUB_TOKEN"] = t
+		}
+	}
+	for _, s := range f.vars {
+		k, v, ok := strings.Cut(s, "=")
+		if !ok {
+			return nil, fmt.Errorf("--var %q: want NAME=VALUE", s)
+		}
+		b.vars[k] = v
+	}
+	for _, s := range f.inputs {
+		k, v, ok := strings.Cut(s, "=")
+		if !ok {
+			return nil, fmt.Errorf("--input %q: want name=value", s)
+		}
+		b.inputs[k] = v
+	}
+	return b, nil
+}
+
+// workflowContexts builds github, inputs, vars and secrets for one workflow.
+func (f *runFlags) workflowContexts(b *baseContexts, wf *workflow.Workflow, path, event string, payload map[string]any, repo exec.Repo) map[string]any {
+	inputs := map[string]any{}
+	if ev := wf.Event(event); ev != nil && (event == "workflow_dispatch" || event == "workflow_call") {
+		for _, in := range ev.Inputs {
+			v, given := b.inputs[in.Name.Value]
+			if !given && in.Default != nil {
+				v = in.Default.Value
+			}
+			inputs[in.Name.Value] = typedInput(v, in.Type)
+		}
+		if event == "workflow_dispatch" {
+			evIn := map[string]any{}
+			for k, v := range inputs {
+				evIn[k] = fmt.Sprint(v)
+			}
+			payload = withInputs(payload, evIn)
+		}
+	}
+	for k, v := range b.inputs {
+		if _, ok := inputs[k]; !ok {
+			inputs[k] = v
+		}
+	}
+	name := path
+	if wf.Name != nil && wf.Name.Value != "" {
+		name = wf.Name.Value
+	}
+	rel := path
+	if r, err := filepath.Rel(repo.Root, mustAbs(path)); err == nil {
+		rel = filepath.ToSlash(r)
+	}
+	token, _ := b.secrets["GITHUB_TOKEN"].(string)
+	gh := exec.GitHubContext(exec.GitHubOptions{EventName: event, Event: payload, EventPath: f.eventPath, Repo: repo,
+		Workflow: name, WorkflowFile: rel, RunID: b.runID, Token: token})
+	return map[string]any{"github": gh, "inputs": inputs, "vars": b.vars, "secrets": b.secrets}
+}
+
+func typedInput(v string, typ *workflow.String) any {
+	if typ == nil {
+		return v
+	}
+	switch typ.Value {
+	case "boolean":
+		b, err := strconv.ParseBool(v)
+		if err == nil {
+			return b
+		}
+	case "number":
+		if n, err := strconv.ParseFloat(v, 64); err == nil {
+			return n
+		}
+	}
+	return v
+}
+
+func withInputs(payload map[string]any, inputs map[string]any) map[string]any {
+	out := make(map[string]any, len(payload)+1)
+	for k, v := range payload {
+		out[k] = v
+	}
+	if _, ok := out["inputs"]; !ok {
+		out["inputs"] = inputs
+	}
+	return out
+}
+
+func mustAbs(p string) string {
+	a, err := filepath.Abs(p)
+	if err != nil {
+		return p
+	}
+	return a
+}
+
+func readEvent(path string) (map[string]any, error) {
+	if path == "" {
+		return map[string]any{}, nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("event: %w", err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("event %s: %w", path, err)
+	}
+	return m, nil
+}
+
+// readDotEnv reads NAME=VALUE lines; # starts a comment; values may be
+// quoted.
+func readDotEnv(path string) (map[string]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for i, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		k, v, ok := strings.Cut(strings.TrimPrefix(line, "export "), "=")
+		if !ok {
+			return nil, fmt.Errorf("%s:%d: want NAME=VALUE", path, i+1)
+		}
+		v = strings.TrimSpace(v)
+		if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
+			v = v[1 : len(v)-1]
+		}
+		out[strings.TrimSpace(k)] = v
+	}
+	return out, nil
+}
+
+// execute runs the plans concurrently, as GitHub runs the workflows one
+// event triggers, and prints the results.
+func (f *runFlags) execute(ctx context.Context, plans []runPlan, io stdio) int {
+	var masker exec.Masker
+	for _, p := range plans {
+		for _, v := range p.plan.Contexts["secrets"].(map[string]any) {
+			masker.Add(fmt.Sprint(v))
+		}
+		break
+	}
+	pr := newPrinter(io.out, f.json, isTerminal(io.out))
+	backend, closeBackend, err := f.backend.open(ctx, host.New())
+	if err != nil {
+		fmt.Fprintf(io.err, "vermont run: %v\n", err)
+		return 1
+	}
+	defer closeBackend()
+	repo, _ := exec.ReadRepo(f.dir)
+	if repo.Root == "" {
+		repo.Root = mustAbs(f.dir)
+	}
+	opts := []exec.Option{exec.WithSink(pr), exec.WithMasker(&masker), exec.WithRepo(repo), exec.WithBind(f.bind),
+		exec.WithDebug(f.debug), exec.WithPlatforms(platformMap(f.platforms)), exec.WithNode(f.node)}
+	if f.workDir != "" {
+		opts = append(opts, exec.WithWorkDir(f.workDir))
+	}
+	if f.eventPath != "" {
+		opts = append(opts, exec.WithEventPath(mustAbs(f.eventPath)))
+	}
+	if res, err := f.backend.resolver(repo.Root); err != nil {
+		fmt.Fprintf(io.err, "vermont run: %v\n", err)
+		return 1
+	} else if res != nil {
+		opts = append(opts, exec.WithResolver(res))
+	}
+	groups := schedule.NewGroups()
+	results := make([]*schedule.RunResult, len(plans))
+	var wg sync.WaitGroup
+	for i, p := range plans {
+		runner, err := exec.New(backend, append(opts, exec.WithRunID(p.plan.Contexts["github"].(map[string]any)["run_id"].(string)))...)
+		if err != nil {
+			fmt.Fprintf(io.err, "vermont run: %v\n", err)
+			return 1
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = schedule.New(schedule.WithLimit(f.concurrency), schedule.WithGroups(groups)).Run(ctx, p.plan, runner)
+		}()
+	}
+	wg.Wait()
+	pr.summary()
+	for _, r := range results {
+		if r.Result != schedule.Success {
+			return 1
+		}
+	}
+	return 0
+}
+
+func platformMap(list []string) map[string]string {
+	m := map[string]string{}
+	for _, p := range list {
+		if k, v, ok := strings.Cut(p, "="); ok {
+			m[k] = v
+		}
+	}
+	return m
+}
+
+// printPlans prints what would run: workflows, jobs, legs, needs.
+func printPlans(io stdio, plans []runPlan) {
+	for _, p := range plans {
+		fmt.Fprintf(io.out, "%s\n", p.file)
+		for _, id := range p.plan.JobIDs() {
+			line := "  " + id
+			if needs := p.plan.Needs(id); len(needs) > 0 {
+				line += "  (needs " + strings.Join(needs, ", ") + ")"
+			}
+			fmt.Fprintln(io.out, line)
+			legs, err := p.plan.Legs(id)
+			if err != nil {
+				fmt.Fprintf(io.out, "    matrix known at run time: %v\n", err)
+			}
+			var names []string
+			for _, l := range legs {
+				names = append(names, legString(l))
+			}
+			sort.Strings(names)
+			for _, n := range names {
+				fmt.Fprintf(io.out, "    %s\n", n)
+			}
+		}
+	}
+}
+
+func legString(l schedule.Leg) string {
+	parts := make([]string, 0, len(l.Keys))
+	for _, k := range l.Keys {
+		parts = append(parts, fmt.Sprintf("%s=%v", k, l.Values[k]))
+	}
+	return strings.Join(parts, " ")
+}

@@ -1,0 +1,472 @@
+package exec
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/vermont-ci/vermont/schedule"
+	"github.com/vermont-ci/vermont/workflow"
+	"github.com/vermont-ci/vermont/workflow/expr"
+)
+
+// maxActionDepth bounds composite actions inside composite actions. GitHub
+// stops at 10 levels.
+const maxActionDepth = 10
+
+// ErrNoContainers is reported for a Docker action when the job's backend
+// cannot run containers (the host backend without containerd).
+var ErrNoContainers = errors.New("this action runs in a container, and the job's backend cannot run containers; run Vermont with containerd (see `vermont run --help`, -P and --containerd-address)")
+
+// runUses runs a uses: step.
+func (j *jobRun) runUses(ctx context.Context, st *workflow.Step, id, name string, f *frame) stepResult {
+	uses := st.Uses.Value
+	scope := j.scope(f, "")
+	with, err := j.evalMap(st.With, scope)
+	if err != nil {
+		j.stepLog(name, "error", fmt.Sprintf("with: %v", err))
+		return stepResult{outcome: Failure}
+	}
+	if image, ok := strings.CutPrefix(uses, "docker://"); ok {
+		args := splitArgs(with["args"])
+		var entry []string
+		if e := with["entrypoint"]; e != "" {
+			entry = []string{e}
+		}
+		return j.runContainer(ctx, name, id, f, image, entry, args, inputEnv(with))
+	}
+	if isCheckout(uses) && j.ownRepository(with["repository"]) {
+		return j.checkoutLocal(name, with["path"])
+	}
+	if j.r.resolver == nil {
+		j.stepLog(name, "error", fmt.Sprintf("cannot run %s: no action resolver is configured", uses))
+		return stepResult{outcome: Failure}
+	}
+	if isCheckout(uses) {
+		dest := j.workdir(with["path"])
+		if err := j.r.resolver.Checkout(ctx, with["repository"], with["ref"], dest); err != nil {
+			j.stepLog(name, "error", err.Error())
+			return stepResult{outcome: Failure}
+		}
+		return stepResult{outcome: Success}
+	}
+	dir, meta, err := j.r.resolver.Action(ctx, uses, j.ws)
+	if err != nil {
+		j.stepLog(name, "error", err.Error())
+		return stepResult{outcome: Failure}
+	}
+	inputs, err := j.actionInputs(meta, with, scope)
+	if err != nil {
+		j.stepLog(name, "error", fmt.Sprintf("%s: %v", uses, err))
+		return stepResult{outcome: Failure}
+	}
+	af := &frame{actionPath: dir, actionRef: uses, env: f.env, inputs: inputs, depth: f.depth}
+	runs := meta.Runs
+	if runs == nil || runs.Using.Value == "" {
+		j.stepLog(name, "error", fmt.Sprintf("%s: action.yml has no runs.using", uses))
+		return stepResult{outcome: Failure}
+	}
+	switch using := runs.Using.Value; {
+	case using == "composite":
+		return j.runComposite(ctx, name, meta, af)
+	case strings.HasPrefix(using, "node"):
+		return j.runNode(ctx, name, id, meta, af)
+	case using == "docker":
+		return j.runDockerAction(ctx, name, id, meta, af)
+	default:
+		j.stepLog(name, "error", fmt.Sprintf("%s: runs.using %q is not supported", uses, using))
+		return stepResult{outcome: Failure}
+	}
+}
+
+func isCheckout(uses string) bool {
+	return strings.HasPrefix(strings.ToLower(uses), "actions/checkout@")
+}
+
+// ownRepository reports whether actions/checkout's repository: input names
+// the workflow's own repository (empty does).
+func (j *jobRun) ownRepository(repo string) bool {
+	own := expr.ToString(j.github["repository"])
+	return repo == "" || strings.EqualFold(repo, own)
+}
+
+// checkoutLocal satisfies actions/checkout of the workflow's own
+// repository from the local working tree, as it is (uncommitted changes
+// included), without network: what act users expect.
+func (j *jobRun) checkoutLocal(name, path string) stepResult {
+	if !j.r.hasRepo {
+		j.stepLog(name, "error", "actions/checkout: there is no local repository to check out")
+		return stepResult{outcome: Failure}
+	}
+	dest := j.workdir(path)
+	if j.r.bind && filepath.Clean(dest) == filepath.Clean(j.r.repo.Root) {
+		return stepResult{outcome: Success}
+	}
+	if err := copyTree(j.r.repo.Root, dest); err != nil {
+		j.stepLog(name, "error", fmt.Sprintf("actions/checkout: %v", err))
+		return stepResult{outcome: Failure}
+	}
+	return stepResult{outcome: Success}
+}
+
+// copyTree copies the files under src into dst, keeping modes and links.
+func copyTree(src, dst string) error {
+	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, p)
+		if err != nil {
+			return err
+		}
+		target := filepath.Join(dst, rel)
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		switch {
+		case d.IsDir():
+			return os.MkdirAll(target, info.Mode().Perm()|0o700)
+		case info.Mode()&fs.ModeSymlink != 0:
+			link, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			os.Remove(target)
+			return os.Symlink(link, target)
+		case info.Mode().IsRegular():
+			return copyFile(p, target, info.Mode().Perm())
+		}
+		return nil // sockets, devices: not copied
+	})
+}
+
+func copyFile(src, dst string, mode fs.FileMode) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, mode)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+// actionInputs merges with: and the action's input defaults, checks
+// required inputs, and returns the inputs context.
+func (j *jobRun) actionInputs(meta *workflow.Action, with map[string]string, scope *expr.Scope) (map[string]any, error) {
+	inputs := map[string]any{}
+	declared := map[string]bool{}
+	var missing []string
+	for _, in := range meta.Inputs {
+		key := strings.ToLower(in.Name.Value)
+		declared[key] = true
+		if v, ok := lookupFold(with, in.Name.Value); ok {
+			inputs[in.Name.Value] = v
+			continue
+		}
+		if in.Default != nil {
+			v, err := j.evalString(in.Default.Value, scope)
+			if err != nil {
+				return nil, fmt.Errorf("input %s default: %w", in.Name.Value, err)
+			}
+			inputs[in.Name.Value] = v
+			continue
+		}
+		if in.Required != nil && in.Required.Value {
+			missing = append(missing, in.Name.Value)
+		}
+		inputs[in.Name.Value] = ""
+	}
+	for k, v := range with {
+		if !declared[strings.ToLower(k)] {
+			// GitHub warns about unexpected inputs and still passes them.
+			inputs[k] = v
+		}
+	}
+	if len(missing) > 0 {
+		// GitHub only warns for a missing required input; so do we.
+		j.logf("warning", "Input required and not supplied: %s", strings.Join(missing, ", "))
+	}
+	return inputs, nil
+}
+
+func lookupFold(m map[string]string, key string) (string, bool) {
+	if v, ok := m[key]; ok {
+		return v, true
+	}
+	for k, v := range m {
+		if strings.EqualFold(k, key) {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// inputEnv is INPUT_<NAME> for each input, formed as the runner forms it:
+// upper case, spaces replaced by underscores.
+func inputEnv(inputs map[string]string) map[string]string {
+	env := make(map[string]string, len(inputs))
+	for k, v := range inputs {
+		env["INPUT_"+strings.ToUpper(strings.ReplaceAll(k, " ", "_"))] = v
+	}
+	return env
+}
+
+func inputsAsStrings(inputs map[string]any) map[string]string {
+	m := make(map[string]string, len(inputs))
+	for k, v := range inputs {
+		m[k] = expr.ToString(v)
+	}
+	return m
+}
+
+// runComposite runs a composite action's steps in a frame of their own:
+// the inputs context, a steps context, github.action_path.
+func (j *jobRun) runComposite(ctx context.Context, name string, meta *workflow.Action, f *frame) stepResult {
+	if f.depth >= maxActionDepth {
+		j.stepLog(name, "error", fmt.Sprintf("composite actions are nested more than %d deep", maxActionDepth))
+		return stepResult{outcome: Failure}
+	}
+	f.depth++
+	f.steps = map[string]any{}
+	saved := j.failed
+	j.failed = false
+	j.runSteps(ctx, meta.Runs.Steps, f)
+	failed := j.failed
+	j.failed = saved
+	res := stepResult{outcome: Success}
+	if failed {
+		res.outcome = Failure
+	} else if ctx.Err() != nil {
+		res.outcome = Cancelled
+	}
+	scope := j.scope(f, "")
+	for _, o := range meta.Outputs {
+		if o.Value == nil {
+			continue
+		}
+		v, err := j.evalString(o.Value.Value, scope)
+		if err != nil {
+			j.stepLog(name, "warning", fmt.Sprintf("outputs.%s: %v", o.Name.Value, err))
+			continue
+		}
+		if res.outputs == nil {
+			res.outputs = map[string]string{}
+		}
+		res.outputs[o.Name.Value] = v
+	}
+	return res
+}
+
+// runNode runs a JavaScript action: pre now if it has one (GitHub runs pre
+// at job set-up; running it just before main is the same for actions that
+// only save state), main, and post queued for the end of the job.
+func (j *jobRun) runNode(ctx context.Context, name, id string, meta *workflow.Action, f *frame) stepResult {
+	node := j.r.node
+	if node == "" {
+		p, err := lookPathEnv("node", j.r.baseEnv)
+		if err != nil {
+			j.stepLog(name, "error", fmt.Sprintf("runs.using %s needs node on PATH (or --node PATH): %v", meta.Runs.Using.Value, err))
+			return stepResult{outcome: Failure}
+		}
+		node = p
+	}
+	env := inputEnv(inputsAsStrings(f.inputs))
+	for k, v := range f.env {
+		env[k] = v
+	}
+	nf := *f
+	nf.env = env
+	state := map[string]string{}
+	run := func(ctx context.Context, label, script string) stepResult {
+		sf := nf
+		sf.env = make(map[string]string, len(env)+len(state))
+		for k, v := range env {
+			sf.env[k] = v
+		}
+		for k, v := range state {
+			sf.env["STATE_"+k] = v
+		}
+		return j.runNodeScript(ctx, label, id, &sf, node, filepath.Join(f.actionPath, script), state)
+	}
+	runs := meta.Runs
+	if runs.Pre != nil && runs.Pre.Value != "" && j.holds(runs.PreIf, "always()", f) {
+		if res := run(ctx, "Pre "+name, runs.Pre.Value); res.outcome != Success {
+			return res
+		}
+	}
+	if runs.Main == nil {
+		j.stepLog(name, "error", "runs.main is missing")
+		return stepResult{outcome: Failure}
+	}
+	res := run(ctx, name, runs.Main.Value)
+	if runs.Post != nil && runs.Post.Value != "" {
+		post := runs.Post.Value
+		postIf := runs.PostIf
+		j.posts = append(j.posts, func(ctx context.Context) {
+			if !j.holds(postIf, "always()", f) {
+				return
+			}
+			if ctx.Err() != nil {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), j.r.afterStop)
+				defer cancel()
+			}
+			label := "Post " + name
+			j.r.emit(Event{Kind: StepStarted, Job: j.name, Step: label})
+			r := run(ctx, label, post)
+			if r.outcome == Failure {
+				j.failed = true
+			}
+			j.r.emit(Event{Kind: StepFinished, Job: j.name, Step: label, Result: r.outcome, Outcome: r.outcome})
+		})
+	}
+	return res
+}
+
+// runNodeScript runs one node entry point and collects its saved state.
+func (j *jobRun) runNodeScript(ctx context.Context, label, id string, f *frame, node, script string, state map[string]string) stepResult {
+	return j.runProcess(ctx, label, id, f, []string{node, script}, j.ws, state)
+}
+
+// holds evaluates a pre-if/post-if (default def) in the action's frame.
+func (j *jobRun) holds(cond *workflow.String, def string, f *frame) bool {
+	src := def
+	if cond != nil && cond.Value != "" {
+		src = cond.Value
+	}
+	prog, err := schedule.CompileIf(src)
+	if err != nil {
+		j.logf("warning", "%v", err)
+		return false
+	}
+	v, err := prog.Eval(j.scope(f, ""))
+	return err == nil && expr.Truthy(v)
+}
+
+// runDockerAction runs a runs.using: docker action with a prebuilt image.
+func (j *jobRun) runDockerAction(ctx context.Context, name, id string, meta *workflow.Action, f *frame) stepResult {
+	runs := meta.Runs
+	if runs.Image == nil {
+		j.stepLog(name, "error", "runs.image is missing")
+		return stepResult{outcome: Failure}
+	}
+	image := runs.Image.Value
+	if !strings.HasPrefix(image, "docker://") {
+		j.stepLog(name, "error", fmt.Sprintf("this action builds its image from %s, and Vermont has no image builder: build the image elsewhere, import it with `vermont image import`, and use `uses: docker://IMAGE`", image))
+		return stepResult{outcome: Failure}
+	}
+	scope := j.scope(f, "")
+	var args []string
+	for _, a := range runs.Args {
+		v, err := j.evalString(a.Value, scope)
+		if err != nil {
+			j.stepLog(name, "error", err.Error())
+			return stepResult{outcome: Failure}
+		}
+		args = append(args, v)
+	}
+	env := inputEnv(inputsAsStrings(f.inputs))
+	if m, err := j.evalMap(runs.Env, scope); err == nil {
+		for k, v := range m {
+			env[k] = v
+		}
+	}
+	var entry []string
+	if runs.Entrypoint != nil && runs.Entrypoint.Value != "" {
+		entry = []string{runs.Entrypoint.Value}
+	}
+	return j.runContainer(ctx, name, id, f, strings.TrimPrefix(image, "docker://"), entry, args, env)
+}
+
+// runContainer runs a one-off container for a Docker action.
+func (j *jobRun) runContainer(ctx context.Context, name, id string, f *frame, image string, entry, args []string, extra map[string]string) stepResult {
+	cr, ok := j.sr.(ContainerRunner)
+	if !ok {
+		j.stepLog(name, "error", ErrNoContainers.Error())
+		return stepResult{outcome: Failure}
+	}
+	files, err := j.newCommandFiles()
+	if err != nil {
+		j.stepLog(name, "error", err.Error())
+		return stepResult{outcome: Failure}
+	}
+	defer files.remove()
+	cf := &frame{env: map[string]string{}}
+	if f != nil {
+		*cf = *f
+		cf.env = map[string]string{}
+		for k, v := range f.env {
+			cf.env[k] = v
+		}
+	}
+	for k, v := range extra {
+		cf.env[k] = v
+	}
+	j.image = image // the environment is the container's, not the host's
+	env := j.processEnv(cf, id, files)
+	j.image = ""
+	out := j.newOutput(name, env)
+	code, err := cr.RunContainer(ctx, ContainerProcess{Image: image, Entrypoint: entry, Args: args, Env: env, Dir: j.ws,
+		Mounts: []string{j.dir, j.ws, j.tools}, Stdout: out.writer("stdout"), Stderr: out.writer("stderr")})
+	out.flush()
+	res := stepResult{outcome: Success}
+	switch {
+	case err != nil && ctx.Err() != nil:
+		res.outcome = Cancelled
+	case err != nil:
+		j.stepLog(name, "error", err.Error())
+		res.outcome = Failure
+	case code != 0:
+		j.stepLog(name, "error", fmt.Sprintf("Process completed with exit code %d.", code))
+		res.outcome = Failure
+	}
+	outputs, err := j.applyFiles(files, out)
+	if err != nil {
+		j.stepLog(name, "error", err.Error())
+		res.outcome = Failure
+	}
+	res.outputs = outputs
+	return res
+}
+
+// splitArgs splits with.args like a shell would, honouring quotes.
+func splitArgs(s string) []string {
+	var args []string
+	var cur strings.Builder
+	var quote rune
+	in := false
+	for _, r := range s {
+		switch {
+		case quote != 0 && r == quote:
+			quote = 0
+		case quote == 0 && (r == '"' || r == '\''):
+			quote, in = r, true
+		case quote == 0 && (r == ' ' || r == '\t' || r == '\n'):
+			if in {
+				args = append(args, cur.String())
+				cur.Reset()
+				in = false
+			}
+		default:
+			cur.WriteRune(r)
+			in = true
+		}
+	}
+	if in {
+		args = append(args, cur.String())
+	}
+	return args
+}

@@ -1,0 +1,359 @@
+package exec
+
+import (
+	"fmt"
+	"github.com/vermont-ci/vermont/schedule"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/vermont-ci/vermont/workflow"
+	"github.com/vermont-ci/vermont/workflow/expr"
+)
+
+// githubContext is the plan's github context with what is specific to this
+// job: job, workspace, and the paths of this runner.
+func (j *jobRun) githubContext() map[string]any {
+	base, _ := j.job.Contexts["github"].(map[string]any)
+	g := make(map[string]any, len(base)+4)
+	for k, v := range base {
+		g[k] = v
+	}
+	g["job"] = j.job.ID
+	g["workspace"] = j.ws
+	if j.r.eventPath != "" {
+		g["event_path"] = j.r.eventPath
+	}
+	if _, ok := g["event"]; !ok {
+		g["event"] = map[string]any{}
+	}
+	return g
+}
+
+// initEnv evaluates the workflow's and the job's env, in that order, each
+// seeing the env before it.
+func (j *jobRun) initEnv() error {
+	for _, m := range []*workflow.StringMap{j.job.Workflow.Env, j.job.Def.Env} {
+		vals, err := j.evalMap(m, j.scope(nil, ""))
+		if err != nil {
+			return fmt.Errorf("env: %w", err)
+		}
+		for _, k := range sortedMapKeys(vals, m) {
+			j.setEnv(k, vals[k])
+		}
+	}
+	return nil
+}
+
+func (j *jobRun) setEnv(k, v string) {
+	if _, ok := j.env[k]; !ok {
+		j.envKeys = append(j.envKeys, k)
+	}
+	j.env[k] = v
+}
+
+// sortedMapKeys returns vals' keys in source order when the map came from
+// the file, else sorted.
+func sortedMapKeys(vals map[string]string, m *workflow.StringMap) []string {
+	var keys []string
+	if m != nil && m.Expr == nil {
+		for _, kv := range m.Entries {
+			keys = append(keys, kv.Key.Value)
+		}
+		return keys
+	}
+	for k := range vals {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// frame is what a step sees beyond the job: a composite action's inputs,
+// steps context and action path, and the step's own env.
+type frame struct {
+	inputs     map[string]any
+	steps      map[string]any
+	actionPath string
+	env        map[string]string // step env, already evaluated
+	actionRef  string
+	depth      int // composite nesting
+}
+
+// scope builds the expression scope for the job at this moment.
+func (j *jobRun) scope(f *frame, status Result) *expr.Scope {
+	jc := j.job.Contexts
+	ctxs := make(map[string]any, 14)
+	for _, k := range []string{"vars", "secrets", "inputs"} {
+		if v, ok := jc[k]; ok {
+			ctxs[k] = v
+		} else {
+			ctxs[k] = map[string]any{}
+		}
+	}
+	gh := j.github
+	env := make(map[string]any, len(j.env))
+	for k, v := range j.env {
+		env[k] = v
+	}
+	steps := j.steps
+	if f != nil {
+		for k, v := range f.env {
+			env[k] = v
+		}
+		if f.inputs != nil {
+			ctxs["inputs"] = f.inputs
+		}
+		if f.steps != nil {
+			steps = f.steps
+		}
+		if f.actionPath != "" {
+			gh = make(map[string]any, len(j.github)+1)
+			for k, v := range j.github {
+				gh[k] = v
+			}
+			gh["action_path"] = f.actionPath
+		}
+	}
+	ctxs["github"] = gh
+	ctxs["env"] = env
+	ctxs["steps"] = steps
+	ctxs["needs"] = needsContext(j.job.Needs)
+	if j.job.Matrix != nil {
+		ctxs["matrix"] = j.job.Matrix
+	} else {
+		ctxs["matrix"] = map[string]any{}
+	}
+	ctxs["strategy"] = j.job.Strategy.Map()
+	ctxs["runner"] = j.runnerContext()
+	if status == "" {
+		status = Success
+		if j.failed {
+			status = Failure
+		}
+	}
+	ctxs["job"] = map[string]any{"status": string(status)}
+	return &expr.Scope{
+		Contexts:  ctxs,
+		Failed:    j.failed,
+		HashFiles: func(p []string) (string, error) { return expr.HashFiles(j.ws, p) },
+	}
+}
+
+func needsContext(needs map[string]schedule.Need) map[string]any {
+	m := make(map[string]any, len(needs))
+	for id, n := range needs {
+		outs := make(map[string]any, len(n.Outputs))
+		for k, v := range n.Outputs {
+			outs[k] = v
+		}
+		m[id] = map[string]any{"result": string(n.Result), "outputs": outs}
+	}
+	return m
+}
+
+func (j *jobRun) runnerContext() map[string]any {
+	debug := ""
+	if j.r.debug {
+		debug = "1"
+	}
+	return map[string]any{
+		"name": "vermont", "os": runnerOS(), "arch": runnerArch(), "temp": j.temp,
+		"tool_cache": j.tools, "debug": debug, "environment": "self-hosted",
+	}
+}
+
+// evalString evaluates a template to a string.
+func (j *jobRun) evalString(src string, scope *expr.Scope) (string, error) {
+	if !strings.Contains(src, "${{") {
+		return src, nil
+	}
+	t, err := j.r.template(src)
+	if err != nil {
+		return "", err
+	}
+	return t.Eval(scope)
+}
+
+// evalMap evaluates every value of a string map; a map written as one
+// expression must give an object.
+func (j *jobRun) evalMap(m *workflow.StringMap, scope *expr.Scope) (map[string]string, error) {
+	if m == nil {
+		return nil, nil
+	}
+	out := make(map[string]string, len(m.Entries))
+	if m.Expr != nil {
+		t, err := j.r.template(m.Expr.Value)
+		if err != nil {
+			return nil, err
+		}
+		v, err := t.EvalValue(scope)
+		if err != nil {
+			return nil, err
+		}
+		obj, ok := v.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("%s: the expression must give an object", m.Expr.Pos)
+		}
+		for k, x := range obj {
+			out[k] = expr.ToString(x)
+		}
+		return out, nil
+	}
+	for _, kv := range m.Entries {
+		v, err := j.evalString(kv.Value.Value, scope)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s: %w", kv.Value.Pos, kv.Key.Value, err)
+		}
+		out[kv.Key.Value] = v
+	}
+	return out, nil
+}
+
+func (j *jobRun) evalBool(b *workflow.Bool, def bool, scope *expr.Scope) (bool, error) {
+	if b == nil {
+		return def, nil
+	}
+	if !b.IsExpr() {
+		return b.Value, nil
+	}
+	t, err := j.r.template(b.Expr)
+	if err != nil {
+		return def, err
+	}
+	v, err := t.EvalValue(scope)
+	if err != nil {
+		return def, err
+	}
+	return expr.Truthy(v), nil
+}
+
+func (j *jobRun) floatValue(f *workflow.Float) (float64, error) {
+	if !f.IsExpr() {
+		return f.Value, nil
+	}
+	t, err := j.r.template(f.Expr)
+	if err != nil {
+		return 0, err
+	}
+	v, err := t.EvalValue(j.scope(nil, ""))
+	if err != nil {
+		return 0, err
+	}
+	switch x := v.(type) {
+	case float64:
+		return x, nil
+	case string:
+		var n float64
+		if _, err := fmt.Sscan(x, &n); err == nil {
+			return n, nil
+		}
+	}
+	return 0, fmt.Errorf("%s: want a number, got %v", f.Pos, v)
+}
+
+// processEnv is the complete environment of a step's process: the base
+// environment (host jobs only), GitHub's default variables, the job's env
+// (with GITHUB_ENV), the step's env, and PATH with GITHUB_PATH in front.
+func (j *jobRun) processEnv(f *frame, stepID string, files *commandFiles) []string {
+	m := map[string]string{}
+	if j.image == "" {
+		for _, kv := range j.r.baseEnv {
+			if k, v, ok := strings.Cut(kv, "="); ok {
+				m[k] = v
+			}
+		}
+	}
+	for k, v := range j.defaultEnv(f, stepID, files) {
+		m[k] = v
+	}
+	for _, k := range j.envKeys {
+		m[k] = j.env[k]
+	}
+	if f != nil {
+		for k, v := range f.env {
+			m[k] = v
+		}
+	}
+	if len(j.path) > 0 {
+		p := strings.Join(j.path, string(os.PathListSeparator))
+		if old := m["PATH"]; old != "" {
+			p += string(os.PathListSeparator) + old
+		} else if j.image != "" {
+			p += string(os.PathListSeparator) + "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+		}
+		m["PATH"] = p
+	}
+	out := make([]string, 0, len(m))
+	for k, v := range m {
+		out = append(out, k+"="+v)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// defaultEnv are the variables GitHub sets for every step ("Store
+// information in variables", "Default environment variables").
+func (j *jobRun) defaultEnv(f *frame, stepID string, files *commandFiles) map[string]string {
+	g := j.github
+	str := func(k string) string { return expr.ToString(g[k]) }
+	debug := ""
+	if j.r.debug {
+		debug = "1"
+	}
+	m := map[string]string{
+		"CI": "true", "GITHUB_ACTIONS": "true",
+		"GITHUB_ACTION":              stepID,
+		"GITHUB_ACTOR":               str("actor"),
+		"GITHUB_ACTOR_ID":            str("actor_id"),
+		"GITHUB_API_URL":             str("api_url"),
+		"GITHUB_BASE_REF":            str("base_ref"),
+		"GITHUB_EVENT_NAME":          str("event_name"),
+		"GITHUB_EVENT_PATH":          str("event_path"),
+		"GITHUB_GRAPHQL_URL":         str("graphql_url"),
+		"GITHUB_HEAD_REF":            str("head_ref"),
+		"GITHUB_JOB":                 j.job.ID,
+		"GITHUB_REF":                 str("ref"),
+		"GITHUB_REF_NAME":            str("ref_name"),
+		"GITHUB_REF_PROTECTED":       "false",
+		"GITHUB_REF_TYPE":            str("ref_type"),
+		"GITHUB_REPOSITORY":          str("repository"),
+		"GITHUB_REPOSITORY_ID":       str("repository_id"),
+		"GITHUB_REPOSITORY_OWNER":    str("repository_owner"),
+		"GITHUB_RETENTION_DAYS":      "90",
+		"GITHUB_RUN_ATTEMPT":         str("run_attempt"),
+		"GITHUB_RUN_ID":              str("run_id"),
+		"GITHUB_RUN_NUMBER":          str("run_number"),
+		"GITHUB_SERVER_URL":          str("server_url"),
+		"GITHUB_SHA":                 str("sha"),
+		"GITHUB_TRIGGERING_ACTOR":    str("triggering_actor"),
+		"GITHUB_WORKFLOW":            str("workflow"),
+		"GITHUB_WORKFLOW_REF":        str("workflow_ref"),
+		"GITHUB_WORKFLOW_SHA":        str("workflow_sha"),
+		"GITHUB_WORKSPACE":           j.ws,
+		"RUNNER_ARCH":                runnerArch(),
+		"RUNNER_DEBUG":               debug,
+		"RUNNER_ENVIRONMENT":         "self-hosted",
+		"RUNNER_NAME":                "vermont",
+		"RUNNER_OS":                  runnerOS(),
+		"RUNNER_TEMP":                j.temp,
+		"RUNNER_TOOL_CACHE":          j.tools,
+		"RUNNER_WORKSPACE":           filepath.Dir(j.ws),
+		"ACTIONS_RUNTIME_URL":        "",
+		"ACTIONS_CACHE_URL":          "",
+		"GITHUB_REPOSITORY_OWNER_ID": str("repository_owner_id"),
+	}
+	if f != nil && f.actionPath != "" {
+		m["GITHUB_ACTION_PATH"] = f.actionPath
+		m["GITHUB_ACTION_REPOSITORY"] = f.actionRef
+	}
+	if files != nil {
+		m["GITHUB_ENV"] = files.env
+		m["GITHUB_OUTPUT"] = files.output
+		m["GITHUB_PATH"] = files.path
+		m["GITHUB_STATE"] = files.state
+		m["GITHUB_STEP_SUMMARY"] = files.summary
+	}
+	return m
+}
