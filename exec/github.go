@@ -86,7 +86,7 @@ func GitHubContext(o GitHubOptions) map[string]any {
 		"event": event, "event_name": o.EventName, "event_path": o.EventPath,
 		"ref": ref, "ref_name": refName, "ref_protected": false, "ref_type": refType,
 		"repository": repository, "repository_id": "0", "repository_owner": owner, "repository_owner_id": "0",
-		"repositoryUrl": "git://" + strings.TrimPrefix(strings.TrimPrefix(o.ServerURL, "https://"), "http://") + "/" + repository + ".git",
+		"repositoryUrl":  "git://" + strings.TrimPrefix(strings.TrimPrefix(o.ServerURL, "https://"), "http://") + "/" + repository + ".git",
 		"retention_days": "90", "run_id": o.RunID, "run_number": strconv.Itoa(o.RunNumber), "run_attempt": "1",
 		"secret_source": "None", "sha": sha, "token": o.Token,
 		"workflow": o.Workflow, "workflow_ref": workflowRef, "workflow_sha": sha,

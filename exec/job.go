@@ -117,7 +117,9 @@ func WithEventPath(p string) Option { return func(r *Runner) error { r.eventPath
 
 // WithCancelGrace bounds how long steps that run after a cancellation
 // (always(), cancelled()) may take (default 5 minutes).
-func WithCancelGrace(d time.Duration) Option { return func(r *Runner) error { r.afterStop = d; return nil } }
+func WithCancelGrace(d time.Duration) Option {
+	return func(r *Runner) error { r.afterStop = d; return nil }
+}
 
 // New returns a Runner that starts jobs on backend.
 func New(backend Backend, opts ...Option) (*Runner, error) {

@@ -313,7 +313,7 @@ func (j *jobRun) stepLog(step, level, line string) {
 
 // commandFiles are the files of one step's workflow commands.
 type commandFiles struct {
-	dir                                  string
+	dir                               string
 	env, output, path, state, summary string
 }
 
