@@ -23,6 +23,7 @@ const fixtures = "../testdata/actions"
 type fixture struct {
 	srv                 *gitServer
 	sha1, sha2, shaFeat string
+	shaMid              string // a commit that no branch or tag points at
 }
 
 func newFixture(t testing.TB) *fixture {
@@ -33,6 +34,7 @@ func newFixture(t testing.TB) *fixture {
 	f := &fixture{srv: srv}
 	f.sha1 = hello.commit("v1", files)
 	hello.git("tag", "v1")
+	f.shaMid = hello.commit("between releases", map[string]string{"mid.txt": "not the tip of any ref\n"})
 	f.sha2 = hello.commit("v2", map[string]string{"action.yml": strings.Replace(files["action.yml"], "name: hello", "name: hello v2", 1)})
 	hello.git("tag", "-a", "v2", "-m", "release v2")
 	hello.git("checkout", "-q", "-b", "feature/x")
@@ -136,6 +138,26 @@ func name(a *workflow.Action) string {
 		return ""
 	}
 	return a.Name.Value
+}
+
+func TestFetchBySHA(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	r := f.resolver(t, t.TempDir())
+	for _, sha := range []string{f.sha1, f.shaMid, strings.ToUpper(f.shaFeat)} {
+		dir, meta, err := r.Action(context.Background(), "acme/hello@"+sha, "")
+		if err != nil {
+			t.Fatalf("%s: %v", sha, err)
+		}
+		if filepath.Base(dir) != strings.ToLower(sha) || meta.Runs == nil {
+			t.Errorf("%s: dir %s", sha, dir)
+		}
+		if sha == f.shaMid {
+			if _, err := os.Stat(filepath.Join(dir, "mid.txt")); err != nil {
+				t.Errorf("the commit between releases was not checked out: %v", err)
+			}
+		}
+	}
 }
 
 func TestDockerfileOnlyMetadata(t *testing.T) {
