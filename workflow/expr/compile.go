@@ -438,7 +438,7 @@ var (
 var runtimeFuncs = []*builtin.Function{
 	fn(fnFormat, func(a ...any) (any, error) {
 		off, _ := a[0].(int)
-		s, err := format(ToString(a[1]), a[2:])
+		s, err := format(funcString(a[1]), a[2:])
 		if err != nil {
 			return nil, &evalError{off: off, msg: err.Error()}
 		}
@@ -446,7 +446,7 @@ var runtimeFuncs = []*builtin.Function{
 	}, sigAnyN),
 	fn(fnFromJSON, func(a ...any) (any, error) {
 		off, _ := a[0].(int)
-		v, err := fromJSON(ToString(a[1]))
+		v, err := fromJSON(funcString(a[1]))
 		if err != nil {
 			return nil, &evalError{off: off, msg: err.Error()}
 		}
@@ -460,7 +460,7 @@ var runtimeFuncs = []*builtin.Function{
 		}
 		patterns := make([]string, 0, len(a)-2)
 		for _, p := range a[2:] {
-			patterns = append(patterns, ToString(p))
+			patterns = append(patterns, funcString(p))
 		}
 		h, err := s.HashFiles(patterns)
 		if err != nil {

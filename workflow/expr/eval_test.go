@@ -341,7 +341,8 @@ var evalCases = []evalCase{
 	{name: "format unused args", expr: "format('x', 1, 2)", want: "x"},
 	{name: "format no placeholders", expr: "format('plain')", want: "plain"},
 	{name: "format leading zeros", expr: "format('{00}', 'a')", want: "a"},
-	{name: "format array", expr: "format('{0}', inputs.nums)", want: "[\n  1,\n  2,\n  3\n]"},
+	{name: "format array", expr: "format('{0}', inputs.nums)", want: "Array"},
+	{name: "format object", expr: "format('{0}', github.event)", want: "Object"},
 	{name: "format first arg number", expr: "format(12, 'x')", want: "12"},
 
 	// docs: Functions > join — elements joined by the separator (default
@@ -351,7 +352,7 @@ var evalCases = []evalCase{
 	{name: "join string", expr: "join('abc', '-')", want: "abc"},
 	{name: "join empty", expr: "join(inputs.empty, '-')", want: ""},
 	{name: "join number separator", expr: "join(inputs.nums, 0)", want: "10203"},
-	{name: "join mixed", expr: "join(inputs.mixed, '|')", want: "a|1|true||"},
+	{name: "join mixed", expr: "join(inputs.mixed, '|')", want: "a|1|true||Object"},
 	{name: "join object", expr: "join(inputs.obj)", want: ""},
 	{name: "join null", expr: "join(null)", want: ""},
 
@@ -492,6 +493,7 @@ func TestEvalErrors(t *testing.T) {
 		{name: "fromJSON invalid", expr: "fromJSON('{')", msg: "fromJSON: invalid JSON"},
 		{name: "fromJSON empty", expr: "fromJSON('')", msg: "fromJSON: empty input"},
 		{name: "fromJSON trailing", expr: "fromJSON('1 2')", msg: "data after the value"},
+		{name: "fromJSON of an object", expr: "fromJSON(github.event)", msg: "fromJSON: invalid JSON at byte 1"},
 		{name: "fromJSON secret not echoed", expr: "fromJSON(secrets.GITHUB_TOKEN)", msg: "fromJSON: invalid JSON"},
 		{name: "hashFiles unavailable", expr: "hashFiles('**/go.sum')", msg: "hashFiles: not available"},
 		{name: "case non-boolean", expr: "case('yes', 1, 2)", msg: "case: a predicate evaluated to a string"},

@@ -192,8 +192,8 @@ func endsWith(s, suffix any) bool {
 }
 
 // join is GitHub's join(array, separator=","): array elements converted to
-// strings (arrays and objects inside as ""), a primitive converted to a
-// string, anything else "".
+// strings (arrays and objects inside as "Array" and "Object", as
+// actions/runner does), a primitive converted to a string, anything else "".
 func join(v any, sep any, hasSep bool) string {
 	s := ","
 	if hasSep && isPrimitive(sep) {
@@ -216,16 +216,14 @@ func join(v any, sep any, hasSep bool) string {
 		if i > 0 {
 			b.WriteString(s)
 		}
-		e = canon(e)
-		if isPrimitive(e) {
-			b.WriteString(ToString(e))
-		}
+		b.WriteString(funcString(canon(e)))
 	}
 	return b.String()
 }
 
 // format is GitHub's format(string, args...): {N} is replaced by argument
-// N converted to a string; {{ and }} stand for braces. A bad brace, a
+// N converted to a string (arrays and objects as "Array" and "Object", as
+// actions/runner does); {{ and }} stand for braces. A bad brace, a
 // format specifier or an index past the arguments is an error. Errors give
 // positions, never the format string, which may hold a secret.
 func format(f string, args []any) (string, error) {
@@ -258,7 +256,7 @@ func format(f string, args []any) (string, error) {
 			if n >= len(args) {
 				return "", errors.New("format: the format string references argument {" + itoa(n) + "} but only " + plural(len(args), "argument") + " follow it")
 			}
-			b.WriteString(ToString(args[n]))
+			b.WriteString(funcString(args[n]))
 			i = j + 1
 		case c == '}':
 			return "", errors.New("format: invalid format string: a lone '}' at index " + itoa(i) + " must be written }}")

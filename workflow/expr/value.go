@@ -269,6 +269,20 @@ func ToString(v any) string {
 	return toJSON(v)
 }
 
+// funcString converts a function argument to a string as actions/runner's
+// ConvertToString does for format() and join(): like ToString for
+// primitives, but an array is "Array" and an object "Object" (interpolating
+// ${{ }} into text prints them as JSON instead; see ToString).
+func funcString(v any) string {
+	switch kindOf(v) {
+	case kindArray:
+		return "Array"
+	case kindObject:
+		return "Object"
+	}
+	return ToString(v)
+}
+
 // coerce applies GitHub's coercion before a comparison: when the kinds
 // differ, null and booleans become numbers, and a string compared with a
 // number becomes a number. Arrays and objects are never coerced.
