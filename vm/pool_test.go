@@ -345,14 +345,17 @@ func TestBootstrapTimeoutReaps(t *testing.T) {
 		}
 		return nil
 	}))
-	f := newFixture(t, prov, nil, onePool(1, 2), vm.WithBootstrapTimeout(20*time.Millisecond))
+	f := newFixture(t, prov, nil, onePool(1, 2), vm.WithBootstrapTimeout(100*time.Millisecond))
 	f.start(t)
 	eventually(t, "1 idle after 2 reaped", f.settled(1, 0))
-	if n := prov.Count("create", true); n != 2 {
-		t.Fatalf("timed-out creates = %d, want 2", n)
+	// Under load a healthy create may also overrun the short timeout, so
+	// count at least the two hung ones, each reaped.
+	failed := prov.Count("create", true)
+	if failed < 2 {
+		t.Fatalf("timed-out creates = %d, want at least 2", failed)
 	}
-	if n := prov.Count("destroy", false); n < 2 {
-		t.Fatalf("destroys = %d, want the 2 reaped instances destroyed", n)
+	if n := prov.Count("destroy", false); n < failed {
+		t.Fatalf("destroys = %d, want every one of the %d reaped instances destroyed", n, failed)
 	}
 }
 
