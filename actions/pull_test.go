@@ -55,7 +55,7 @@ func TestPull(t *testing.T) {
 	if want := "acme/hello@v1 acme/hello@v2 acme/tool@v1"; strings.Join(got, " ") != want {
 		t.Errorf("pulled %v, want %s", got, want)
 	}
-	if n := f.srv.fetchCount("acme/hello"); n != 2 {
+	if n := f.srv.Fetches("acme/hello"); n != 2 {
 		t.Errorf("acme/hello fetched %d times, want 2 (v1 and v2 once each)", n)
 	}
 

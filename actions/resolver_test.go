@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -12,6 +11,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/vermont-ci/vermont/actions/actionstest"
 	"github.com/vermont-ci/vermont/workflow"
 )
 
@@ -21,30 +21,30 @@ const fixtures = "../testdata/actions"
 // branches main and feature/x) and acme/tool (tag v1), built from
 // testdata/actions.
 type fixture struct {
-	srv                 *gitServer
+	srv                 *actionstest.Server
 	sha1, sha2, shaFeat string
 	shaMid              string // a commit that no branch or tag points at
 }
 
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
-	srv := newGitServer(t)
-	hello := srv.newRepo(t, "acme", "hello")
-	files := readTree(t, filepath.Join(fixtures, "hello"))
+	srv := actionstest.NewServer(t)
+	hello := srv.NewRepo(t, "acme", "hello")
+	files := actionstest.ReadTree(t, filepath.Join(fixtures, "hello"))
 	f := &fixture{srv: srv}
-	f.sha1 = hello.commit("v1", files)
-	hello.git("tag", "v1")
-	f.shaMid = hello.commit("between releases", map[string]string{"mid.txt": "not the tip of any ref\n"})
-	f.sha2 = hello.commit("v2", map[string]string{"action.yml": strings.Replace(files["action.yml"], "name: hello", "name: hello v2", 1)})
-	hello.git("tag", "-a", "v2", "-m", "release v2")
-	hello.git("checkout", "-q", "-b", "feature/x")
-	f.shaFeat = hello.commit("feature", map[string]string{"action.yml": strings.Replace(files["action.yml"], "name: hello", "name: hello feature", 1)})
-	hello.git("checkout", "-q", "main")
-	hello.push()
-	tool := srv.newRepo(t, "acme", "tool")
-	tool.commit("v1", readTree(t, filepath.Join(fixtures, "tool")))
-	tool.git("tag", "v1")
-	tool.push()
+	f.sha1 = hello.Commit("v1", files)
+	hello.Git("tag", "v1")
+	f.shaMid = hello.Commit("between releases", map[string]string{"mid.txt": "not the tip of any ref\n"})
+	f.sha2 = hello.Commit("v2", map[string]string{"action.yml": strings.Replace(files["action.yml"], "name: hello", "name: hello v2", 1)})
+	hello.Git("tag", "-a", "v2", "-m", "release v2")
+	hello.Git("checkout", "-q", "-b", "feature/x")
+	f.shaFeat = hello.Commit("feature", map[string]string{"action.yml": strings.Replace(files["action.yml"], "name: hello", "name: hello feature", 1)})
+	hello.Git("checkout", "-q", "main")
+	hello.Push()
+	tool := srv.NewRepo(t, "acme", "tool")
+	tool.Commit("v1", actionstest.ReadTree(t, filepath.Join(fixtures, "tool")))
+	tool.Git("tag", "v1")
+	tool.Push()
 	return f
 }
 
@@ -56,28 +56,6 @@ func (f *fixture) resolver(t testing.TB, cache string, opts ...Option) *Resolver
 		t.Fatal(err)
 	}
 	return r
-}
-
-// readTree reads every file below dir as slash path → content.
-func readTree(t testing.TB, dir string) map[string]string {
-	t.Helper()
-	files := map[string]string{}
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		files[filepath.ToSlash(rel)] = string(b)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return files
 }
 
 func TestActionRemote(t *testing.T) {
@@ -128,7 +106,7 @@ func TestActionRemote(t *testing.T) {
 	// acme/hello@v1, ACME/Hello@v1 and the sub-directory share one fetch,
 	// and @SHA1 is the commit v1 already cached; v2, main and feature/x are
 	// fetched once each.
-	if got := f.srv.fetchCount("acme/hello"); got != 4 {
+	if got := f.srv.Fetches("acme/hello"); got != 4 {
 		t.Errorf("acme/hello fetched %d times, want 4 (one per distinct ref not yet cached)", got)
 	}
 }
@@ -296,7 +274,7 @@ func TestConcurrentFetchOnce(t *testing.T) {
 			t.Fatalf("goroutine %d: %v", i, err)
 		}
 	}
-	if got := f.srv.fetchCount("acme/hello"); got != 1 {
+	if got := f.srv.Fetches("acme/hello"); got != 1 {
 		t.Errorf("%d concurrent resolves of acme/hello@v2 made %d fetches, want 1", n, got)
 	}
 	if dirs[0] != dirs[2] || dirs[1] != filepath.Join(dirs[0], "sub", "dir") {
@@ -382,12 +360,12 @@ func TestToken(t *testing.T) {
 	t.Parallel()
 	const token = "s3cr3t-t0ken-value"
 	f := newFixture(t)
-	priv := f.srv.newRepo(t, "acme", "private")
-	priv.commit("v1", readTree(t, filepath.Join(fixtures, "tool")))
-	priv.git("tag", "v1")
-	priv.push()
+	priv := f.srv.NewRepo(t, "acme", "private")
+	priv.Commit("v1", actionstest.ReadTree(t, filepath.Join(fixtures, "tool")))
+	priv.Git("tag", "v1")
+	priv.Push()
 	auth := "Basic " + (&Resolver{token: token}).basicAuth()
-	f.srv.requireAuth("acme/private", auth)
+	f.srv.RequireAuth("acme/private", auth)
 	ctx := context.Background()
 
 	var logs bytes.Buffer
@@ -416,9 +394,7 @@ func TestToken(t *testing.T) {
 	if !errors.Is(err, ErrNotFound) || strings.Contains(err.Error(), token) {
 		t.Errorf("with token, bad ref: got %v", err)
 	}
-	f.srv.mu.Lock()
-	seen := strings.Join(f.srv.auth, "\n")
-	f.srv.mu.Unlock()
+	seen := strings.Join(f.srv.Authorizations(), "\n")
 	if !strings.Contains(seen, auth) {
 		t.Errorf("the server never saw the token's Authorization header; saw %q", seen)
 	}
@@ -450,17 +426,17 @@ func TestCheckout(t *testing.T) {
 			if err := r.Checkout(ctx, "acme/hello", tt.ref, dest); err != nil {
 				t.Fatal(err)
 			}
-			if got := strings.TrimSpace(runGitT(t, dest, "rev-parse", "HEAD")); got != tt.wantSHA {
+			if got := strings.TrimSpace(actionstest.RunGit(t, dest, "rev-parse", "HEAD")); got != tt.wantSHA {
 				t.Errorf("HEAD = %s, want %s", got, tt.wantSHA)
 			}
 			b, err := os.ReadFile(filepath.Join(dest, "action.yml"))
 			if err != nil || !strings.HasPrefix(string(b), tt.wantName) {
 				t.Errorf("action.yml = %q, %v", b, err)
 			}
-			if got := strings.TrimSpace(runGitT(t, dest, "remote", "get-url", "origin")); got != f.srv.URL+"/acme/hello" {
+			if got := strings.TrimSpace(actionstest.RunGit(t, dest, "remote", "get-url", "origin")); got != f.srv.URL+"/acme/hello" {
 				t.Errorf("origin = %s", got)
 			}
-			if s := runGitT(t, dest, "status", "--porcelain"); s != "" {
+			if s := actionstest.RunGit(t, dest, "status", "--porcelain"); s != "" {
 				t.Errorf("working tree not clean: %s", s)
 			}
 		})
@@ -516,7 +492,7 @@ func TestDamagedCacheIsNotTrusted(t *testing.T) {
 			t.Errorf("%s resolved to %s, want %s", tc.uses, dir, tc.sha)
 		}
 	}
-	if got := f.srv.fetchCount("acme/hello"); got != 2 {
+	if got := f.srv.Fetches("acme/hello"); got != 2 {
 		t.Errorf("fetches = %d, want 2 (damaged entries fetched again)", got)
 	}
 }
