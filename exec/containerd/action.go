@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/containerd/containerd/v2/client"
-	"github.com/containerd/containerd/v2/pkg/cio"
 	"github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/vermont-ci/vermont/exec"
@@ -39,7 +38,7 @@ func (j *job) RunContainer(ctx context.Context, cp exec.ContainerProcess) (int, 
 	d := container{
 		role: "action", id: id, image: cp.Image, env: cp.Env, workdir: cp.Dir,
 		binds: j.extraBinds(cp.Mounts),
-		stdio: cio.NewCreator(cio.WithStreams(nil, orDiscard(cp.Stdout), orDiscard(cp.Stderr))),
+		stdio: streams(cp.Stdout, cp.Stderr),
 	}
 	switch {
 	case len(cp.Entrypoint) > 0:

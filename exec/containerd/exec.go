@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
@@ -35,7 +36,7 @@ func (j *job) exec(ctx context.Context, c *ctr, p exec.Process, grace time.Durat
 	}
 	execID := "step-" + strconv.FormatInt(j.seq.Add(1), 10)
 	cctx := j.ctx(ctx)
-	proc, err := c.task.Exec(cctx, execID, &pspec, cio.NewCreator(cio.WithStreams(nil, orDiscard(p.Stdout), orDiscard(p.Stderr))))
+	proc, err := c.task.Exec(cctx, execID, &pspec, streams(p.Stdout, p.Stderr))
 	if err != nil {
 		return -1, fmt.Errorf("exec %s: %w", p.Argv[0], err)
 	}
@@ -85,17 +86,23 @@ func (j *job) stop(ctx context.Context, c *ctr, proc client.Process, exited <-ch
 	return <-exited
 }
 
-// signal sends sig to proc's descendants in the container and then to proc.
+// signal sends sig to proc and then to its descendants in the container,
+// found before the kill: once proc is gone they belong to the container's
+// init.
 func (j *job) signal(ctx context.Context, c *ctr, proc client.Process, sig syscall.Signal) {
+	var kids []uint32
 	if pids, err := c.task.Pids(ctx); err == nil {
 		all := make([]uint32, 0, len(pids))
 		for _, p := range pids {
 			all = append(all, p.Pid)
 		}
-		killDescendants(proc.Pid(), all, sig)
+		kids = descendants(proc.Pid(), all)
 	}
 	if err := proc.Kill(ctx, sig); err != nil && !errdefs.IsNotFound(err) && !errdefs.IsFailedPrecondition(err) {
 		j.b.log.DebugContext(ctx, "signal step process", "signal", sig, "err", err)
+	}
+	for _, pid := range kids {
+		_ = syscall.Kill(int(pid), sig)
 	}
 }
 
@@ -127,6 +134,26 @@ func drainIO(proc client.Process) {
 	case <-t.C:
 		pio.Cancel()
 	}
+}
+
+// streams copies a process's output to stdout and stderr. The copies run
+// in two goroutines; the writers are serialised (a caller may pass one
+// writer for both) and hidden behind a plain Write, since a ReadFrom such as
+// bytes.Buffer's is not safe to run twice at once.
+func streams(stdout, stderr io.Writer) cio.Creator {
+	var mu sync.Mutex
+	return cio.NewCreator(cio.WithStreams(nil, &lockedWriter{mu: &mu, w: orDiscard(stdout)}, &lockedWriter{mu: &mu, w: orDiscard(stderr)}))
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 func orDiscard(w io.Writer) io.Writer {

@@ -6,31 +6,32 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"syscall"
 )
 
-// killDescendants sends sig to every process in pids (host pids of a
-// container's processes) that descends from root, found through /proc.
-// Runtimes whose processes the host cannot see (Kata) are left to the
+// descendants returns the processes in pids (host pids of a container's
+// processes) that descend from root, found through /proc. Runtimes whose
+// processes the host cannot see (Kata) get none: their kill is left to the
 // kill of root and to the container's removal.
-func killDescendants(root uint32, pids []uint32, sig syscall.Signal) {
+func descendants(root uint32, pids []uint32) []uint32 {
 	parent := make(map[uint32]uint32, len(pids))
 	for _, p := range pids {
 		if pp, ok := ppid(p); ok {
 			parent[p] = pp
 		}
 	}
+	var out []uint32
 	for _, p := range pids {
 		if p == root {
 			continue
 		}
 		for a, n := parent[p], 0; a != 0 && n < 64; a, n = parent[a], n+1 {
 			if a == root {
-				_ = syscall.Kill(int(p), sig)
+				out = append(out, p)
 				break
 			}
 		}
 	}
+	return out
 }
 
 // ppid reads a process's parent from /proc/PID/stat.
