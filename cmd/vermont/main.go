@@ -33,6 +33,7 @@ var commands = []command{
 	{"validate", "check workflow and action files, print every problem", runValidate},
 	{"list", "list workflows, their jobs and the events that trigger them", runList},
 	{"eval", "evaluate one ${{ }} expression against contexts from a JSON file", runEval},
+	{"actions", "actions pull: fill the action cache for every uses: so runs work offline", runActions},
 	{"pool", "keep a pool of warm ephemeral runners and serve GitHub webhooks", runPool},
 }
 
