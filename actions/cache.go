@@ -117,27 +117,45 @@ func (r *Resolver) cached(key, ref string) string {
 }
 
 // fetchShared fetches ref once however many goroutines ask for it at the
-// same time; every caller waits for the one fetch (or its own ctx).
+// same time: the first runs the fetch in its own goroutine (so it returns
+// only once the fetch has cleaned up), the others wait for it or for their
+// own ctx.
 func (r *Resolver) fetchShared(ctx context.Context, ref workflow.Reference, key, uses string) (string, error) {
+	id := key + "@" + ref.Ref
 	for {
-		ch := r.shared.fetches.DoChan(key+"@"+ref.Ref, func() (any, error) {
-			return r.fetch(ctx, ref, key, uses)
-		})
+		r.shared.mu.Lock()
+		c := r.shared.fetches[id]
+		if c == nil {
+			c = &fetchCall{done: make(chan struct{})}
+			r.shared.fetches[id] = c
+			r.shared.mu.Unlock()
+			c.sha, c.err = r.fetch(ctx, ref, key, uses)
+			r.shared.mu.Lock()
+			delete(r.shared.fetches, id)
+			r.shared.mu.Unlock()
+			close(c.done)
+			return c.sha, c.err
+		}
+		r.shared.mu.Unlock()
 		select {
 		case <-ctx.Done():
 			return "", fmt.Errorf("fetching %s: %w", uses, ctx.Err())
-		case res := <-ch:
-			// A fetch started by a caller that has since gone away fails
-			// with that caller's cancellation; ours is still wanted.
-			if res.Err != nil && isCtxErr(res.Err) && ctx.Err() == nil {
-				continue
-			}
-			if res.Err != nil {
-				return "", res.Err
-			}
-			return res.Val.(string), nil
+		case <-c.done:
 		}
+		// A fetch run by a caller that has since gone away fails with that
+		// caller's cancellation; ours is still wanted, so fetch again.
+		if c.err != nil && isCtxErr(c.err) && ctx.Err() == nil {
+			continue
+		}
+		return c.sha, c.err
 	}
+}
+
+// fetchCall is one fetch in flight; sha and err are set before done closes.
+type fetchCall struct {
+	done chan struct{}
+	sha  string
+	err  error
 }
 
 func isCtxErr(err error) bool {

@@ -34,7 +34,7 @@ func WithCacheDir(dir string) Option {
 func WithGitHubURL(raw string) Option {
 	return func(r *Resolver) error {
 		u, err := url.Parse(raw)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "file") || (u.Host == "" && u.Scheme != "file") {
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return fmt.Errorf("actions: GitHub URL %q must be an http(s) URL such as https://github.com", raw)
 		}
 		if u.User != nil {

@@ -11,8 +11,6 @@ import (
 	"strings"
 	"sync"
 
-	"golang.org/x/sync/singleflight"
-
 	"github.com/vermont-ci/vermont/workflow"
 )
 
@@ -37,8 +35,8 @@ type Resolver struct {
 // so what is remembered here never goes stale within a process except for
 // branch refs, which the disk index pins the same way.
 type shared struct {
-	fetches singleflight.Group
 	mu      sync.Mutex
+	fetches map[string]*fetchCall       // repo key@ref → fetch in flight
 	shas    map[string]string           // repo key@ref → commit SHA
 	meta    map[string]*workflow.Action // action dir inside an entry → metadata
 }
@@ -68,7 +66,7 @@ func NewResolver(opts ...Option) (*Resolver, error) {
 		r.log = slog.New(slog.DiscardHandler)
 	}
 	r.parser = workflow.NewParser()
-	r.shared = &shared{shas: map[string]string{}, meta: map[string]*workflow.Action{}}
+	r.shared = &shared{fetches: map[string]*fetchCall{}, shas: map[string]string{}, meta: map[string]*workflow.Action{}}
 	return r, nil
 }
 
