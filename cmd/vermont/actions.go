@@ -56,19 +56,7 @@ func runActionsPull(ctx context.Context, args []string, io stdio) int {
 		fmt.Fprintf(io.err, "vermont actions pull: unexpected argument %q (give workflows with -W)\n", fset.Arg(0))
 		return 2
 	}
-	opts := []actions.Option{actions.WithGitHubURL(*server)}
-	if *cache != "" {
-		opts = append(opts, actions.WithCacheDir(*cache))
-	}
-	if *tokenEnv != "" {
-		token := os.Getenv(*tokenEnv)
-		if token == "" {
-			fmt.Fprintf(io.err, "vermont actions pull: --token-env %s: the variable is unset or empty\n", *tokenEnv)
-			return 2
-		}
-		opts = append(opts, actions.WithToken(token))
-	}
-	r, err := actions.NewResolver(opts...)
+	r, err := newResolver(*cache, *server, *tokenEnv)
 	if err != nil {
 		fmt.Fprintf(io.err, "vermont actions pull: %v\n", err)
 		return 2
@@ -93,6 +81,23 @@ func runActionsPull(ctx context.Context, args []string, io stdio) int {
 	}
 	fmt.Fprintf(io.out, "%d repository ref(s) in %s\n", len(pulled), r.CacheDir())
 	return code
+}
+
+// newResolver builds the resolver from the --action-cache, --github-url
+// and --token-env flags.
+func newResolver(cache, server, tokenEnv string) (*actions.Resolver, error) {
+	opts := []actions.Option{actions.WithGitHubURL(server)}
+	if cache != "" {
+		opts = append(opts, actions.WithCacheDir(cache))
+	}
+	if tokenEnv != "" {
+		token := os.Getenv(tokenEnv)
+		if token == "" {
+			return nil, fmt.Errorf("--token-env %s: the variable is unset or empty", tokenEnv)
+		}
+		opts = append(opts, actions.WithToken(token))
+	}
+	return actions.NewResolver(opts...)
 }
 
 // readWorkflows parses the workflow file at path, or the workflow files
