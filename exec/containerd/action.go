@@ -83,11 +83,11 @@ func (j *job) runTask(ctx context.Context, c *ctr, image string) (int, error) {
 		}
 		cancel()
 		st = <-exited
-		drainIO(c.task)
+		waitIO(c.task)
 		code, _, _ := st.Result()
 		return int(code), ctx.Err()
 	}
-	drainIO(c.task)
+	waitIO(c.task)
 	code, _, err := st.Result()
 	if err != nil {
 		return -1, fmt.Errorf("docker action %s: %w", image, err)
@@ -110,4 +110,19 @@ func (j *job) extraBinds(paths []string) []specs.Mount {
 		}
 	}
 	return out
+}
+
+// waitIO waits for a finished container's output to be copied. Its init has
+// exited, so the kernel has killed everything else in it and the pipes
+// close; ioMax only guards against a stuck shim.
+func waitIO(task client.Task) {
+	pio := task.IO()
+	if pio == nil {
+		return
+	}
+	done := make(chan struct{})
+	go func() { pio.Wait(); close(done) }()
+	if !waitFor(done, ioMax) {
+		pio.Cancel()
+	}
 }

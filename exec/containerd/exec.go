@@ -17,9 +17,15 @@ import (
 	"github.com/vermont-ci/vermont/internal/ctrd"
 )
 
-// ioDrain bounds how long output is read after a step's process exits:
-// background children may hold its stdout open.
-const ioDrain = 2 * time.Second
+// How long output is read after a step's process exits. Usually the copy
+// ends at once; under load the shim can lag for seconds, but a background
+// child the step left running may also hold its stdout open for ever, so
+// the wait is long only when no such child can exist.
+const (
+	ioQuick = 200 * time.Millisecond // then look for other processes
+	ioDrain = 2 * time.Second        // when other processes may hold it
+	ioMax   = 30 * time.Second       // when none can
+)
 
 // exec runs p as a new process in c and returns its exit code. p.Env
 // replaces same-named entries of the container's environment (image env,
@@ -54,7 +60,7 @@ func (j *job) exec(ctx context.Context, c *ctr, p exec.Process, grace time.Durat
 	}
 	select {
 	case st := <-exited:
-		drainIO(proc)
+		j.drainIO(wctx, c, proc)
 		code, _, err := st.Result()
 		if err != nil {
 			return -1, fmt.Errorf("exec %s: %w", p.Argv[0], err)
@@ -62,7 +68,7 @@ func (j *job) exec(ctx context.Context, c *ctr, p exec.Process, grace time.Durat
 		return int(code), nil
 	case <-ctx.Done():
 		st := j.stop(wctx, c, proc, exited, grace)
-		drainIO(proc)
+		j.drainIO(wctx, c, proc)
 		code, _, _ := st.Result()
 		return int(code), ctx.Err()
 	}
@@ -119,20 +125,36 @@ func (j *job) deleteProcess(ctx context.Context, proc client.Process) {
 	}
 }
 
-// drainIO waits for the process's output to be copied, but not forever.
-func drainIO(proc client.Process) {
+// drainIO waits for the process's output to be copied, but not for ever:
+// see ioDrain.
+func (j *job) drainIO(ctx context.Context, c *ctr, proc client.Process) {
 	pio := proc.IO()
 	if pio == nil {
 		return
 	}
 	done := make(chan struct{})
 	go func() { pio.Wait(); close(done) }()
-	t := time.NewTimer(ioDrain)
+	if waitFor(done, ioQuick) {
+		return
+	}
+	limit := ioMax
+	if pids, err := c.task.Pids(ctx); err != nil || len(pids) > 1 {
+		limit = ioDrain // someone besides the container's init is alive
+	}
+	if !waitFor(done, limit) {
+		pio.Cancel()
+	}
+}
+
+// waitFor reports whether done closes within d.
+func waitFor(done <-chan struct{}, d time.Duration) bool {
+	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-done:
+		return true
 	case <-t.C:
-		pio.Cancel()
+		return false
 	}
 }
 
