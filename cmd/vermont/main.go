@@ -35,6 +35,8 @@ var commands = []command{
 	{"eval", "evaluate one ${{ }} expression against contexts from a JSON file", runEval},
 	{"actions", "actions pull: fill the action cache for every uses: so runs work offline", runActions},
 	{"pool", "keep a pool of warm ephemeral runners and serve GitHub webhooks", runPool},
+	{"image", "import, list and remove the images container jobs run from", runImage},
+	{"prune", "remove containers, snapshots and leases that crashed runs left in containerd", runPrune},
 }
 
 func main() {

@@ -107,9 +107,7 @@ func (j *job) signal(ctx context.Context, c *ctr, proc client.Process, sig sysca
 	if err := proc.Kill(ctx, sig); err != nil && !errdefs.IsNotFound(err) && !errdefs.IsFailedPrecondition(err) {
 		j.b.log.DebugContext(ctx, "signal step process", "signal", sig, "err", err)
 	}
-	for _, pid := range kids {
-		_ = syscall.Kill(int(pid), sig)
-	}
+	killPids(kids, sig)
 }
 
 // deleteProcess removes an exec's record in the shim, even after ctx ended.

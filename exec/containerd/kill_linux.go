@@ -6,6 +6,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // descendants returns the processes in pids (host pids of a container's
@@ -55,4 +56,11 @@ func ppid(pid uint32) (uint32, bool) {
 		return 0, false
 	}
 	return uint32(n), true
+}
+
+// killPids sends sig to host processes; ones that are gone are fine.
+func killPids(pids []uint32, sig syscall.Signal) {
+	for _, pid := range pids {
+		_ = syscall.Kill(int(pid), sig)
+	}
 }

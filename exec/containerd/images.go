@@ -1,0 +1,83 @@
+package containerd
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/vermont-ci/vermont/internal/ctrd"
+)
+
+// Image describes an image in the backend's namespace.
+type Image struct {
+	Name      string
+	Digest    string
+	Size      int64 // bytes as stored (compressed layers)
+	CreatedAt time.Time
+}
+
+// ImportImage reads an image archive (an OCI image layout or a `docker
+// save` archive, plain tar) into the namespace, unpacks it and returns the
+// names of the images it held. name names images the archive leaves
+// unnamed; it may be empty.
+func (b *Backend) ImportImage(ctx context.Context, r io.Reader, name string) ([]string, error) {
+	var opts []ctrd.ImportOption
+	if name != "" {
+		opts = append(opts, ctrd.WithImportName(name))
+	}
+	return b.c.Import(ctx, r, opts...)
+}
+
+// Images lists the images in the namespace, sorted by name.
+func (b *Backend) Images(ctx context.Context) ([]Image, error) {
+	infos, err := b.c.Images(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Image, 0, len(infos))
+	for _, i := range infos {
+		out = append(out, Image{Name: i.Name, Digest: i.Digest, Size: i.Size, CreatedAt: i.CreatedAt})
+	}
+	return out, nil
+}
+
+// RemoveImage deletes an image by name ("busybox" means
+// docker.io/library/busybox:latest, as in Docker). A missing image is
+// reported with ErrImageNotFound.
+func (b *Backend) RemoveImage(ctx context.Context, ref string) error {
+	return b.c.RemoveImage(ctx, ref)
+}
+
+// Leftover is something a job created in containerd.
+type Leftover struct {
+	Kind string // container, snapshot or lease
+	ID   string
+	Run  string // the run that created it
+}
+
+// String describes the leftover as prune prints it.
+func (l Leftover) String() string { return fmt.Sprintf("%s %s (run %s)", l.Kind, l.ID, l.Run) }
+
+// Leftovers lists every container, snapshot and lease in the namespace
+// that a job created (they carry LabelRun). While no run is live these are
+// the leftovers of crashed runs.
+func (b *Backend) Leftovers(ctx context.Context) ([]Leftover, error) {
+	objs, err := b.c.ListLabeled(ctx, LabelRun)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Leftover, 0, len(objs))
+	for _, o := range objs {
+		out = append(out, Leftover{Kind: o.Kind, ID: o.ID, Run: o.Value})
+	}
+	return out, nil
+}
+
+// Prune removes everything Leftovers lists, live runs included: run it
+// when no run is in progress. It keeps going past failures and returns
+// how many objects it removed.
+func (b *Backend) Prune(ctx context.Context) (int, error) {
+	rm, err := b.c.RemoveAllLabeled(ctx, LabelRun)
+	return rm.Containers + rm.Snapshots + rm.Leases + rm.Images, err
+}
