@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -537,4 +538,33 @@ func oneJob(f *fixture, i int) error {
 		}
 	}
 	return r.Close(ctx)
+}
+
+// TestHostNetwork runs a service in the host's network: its port is on the
+// host's loopback without forwarding.
+func TestHostNetwork(t *testing.T) {
+	f := newFixture(t, "host-network", WithNetwork(NetworkHost))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := fmt.Sprint(ln.Addr().(*net.TCPAddr).Port)
+	ln.Close()
+	r := f.start(t, exec.JobSpec{Image: f.busy, Services: []exec.ServiceSpec{webService(f, "web", port, "on host", port)}})
+	if got := r.(*job).ServicePorts()["web"][port]; got != port {
+		t.Errorf("ServicePorts()[web][%s] = %q, want the same port", port, got)
+	}
+	resp, err := http.Get("http://127.0.0.1:" + port + "/")
+	if err != nil {
+		t.Fatalf("GET from the host: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(body) != "on host\n" {
+		t.Errorf("GET = %q", body)
+	}
+	code, out := run(t, r, `wget -q -O - http://web:`+port+`/`)
+	if code != 0 || out != "on host\n" {
+		t.Errorf("job container → web by name = %d, %q", code, out)
+	}
 }
