@@ -46,7 +46,19 @@ func (j *job) exec(ctx context.Context, c *ctr, p exec.Process, grace time.Durat
 	if err != nil {
 		return -1, fmt.Errorf("exec %s: %w", p.Argv[0], err)
 	}
-	defer j.deleteProcess(ctx, proc)
+	background := false
+	defer func() {
+		if background {
+			// Off the step's path: the output is in and the code known.
+			j.bg.Add(1)
+			go func() {
+				defer j.bg.Done()
+				j.deleteProcess(context.WithoutCancel(ctx), proc)
+			}()
+			return
+		}
+		j.deleteProcess(ctx, proc)
+	}()
 	// Wait on a context of our own: a cancelled ctx must not stop us from
 	// seeing the process exit after the kill.
 	wctx, wcancel := context.WithCancel(context.WithoutCancel(cctx))
@@ -61,6 +73,7 @@ func (j *job) exec(ctx context.Context, c *ctr, p exec.Process, grace time.Durat
 	select {
 	case st := <-exited:
 		j.drainIO(wctx, c, proc)
+		background = true
 		code, _, err := st.Result()
 		if err != nil {
 			return -1, fmt.Errorf("exec %s: %w", p.Argv[0], err)

@@ -44,7 +44,8 @@ type job struct {
 	fwd      []*forwarder
 	closed   bool
 
-	seq atomic.Int64 // exec and action IDs
+	seq atomic.Int64   // exec and action IDs
+	bg  sync.WaitGroup // deletions of finished execs
 }
 
 var (
@@ -304,6 +305,7 @@ func (j *job) Close(ctx context.Context) error {
 	for _, f := range fwd {
 		f.close()
 	}
+	j.bg.Wait()
 	cctx, cancel := ctrd.CleanupContext(ctx)
 	defer cancel()
 	var errs []error
