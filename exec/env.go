@@ -137,6 +137,7 @@ func (j *jobRun) scope(f *frame, status Result) *expr.Scope {
 	return &expr.Scope{
 		Contexts:  ctxs,
 		Failed:    j.failed,
+		Cancelled: j.cancelled(),
 		HashFiles: func(p []string) (string, error) { return expr.HashFiles(j.ws, p) },
 	}
 }

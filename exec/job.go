@@ -243,6 +243,19 @@ type jobRun struct {
 	posts   []func(ctx context.Context)
 	github  map[string]any
 	ids     map[string]int // generated step ids by base name
+	// done is the job context's Done channel: cancelled() reads it at the
+	// moment of evaluation.
+	done <-chan struct{}
+}
+
+// cancelled reports whether the job has been cancelled (or timed out).
+func (j *jobRun) cancelled() bool {
+	select {
+	case <-j.done:
+		return true
+	default:
+		return false
+	}
 }
 
 var slugRE = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
@@ -287,6 +300,7 @@ func (j *jobRun) run(ctx context.Context) schedule.Outcome {
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	j.done = ctx.Done()
 
 	if err := j.initEnv(); err != nil {
 		j.logf("error", "%v", err)

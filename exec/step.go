@@ -41,7 +41,6 @@ func (j *jobRun) runOne(ctx context.Context, st *workflow.Step, index int, f *fr
 	}
 	cancelled := ctx.Err() != nil
 	scope := j.scope(f, "")
-	scope.Cancelled = cancelled
 	ifSrc := ""
 	if st.If != nil {
 		ifSrc = st.If.Value

@@ -203,21 +203,10 @@ func matchesFilter(l Leg, filter map[string]string) bool {
 // empty condition is success(), and one that calls no status function is
 // `success() && (cond)`. The ${{ }} around a condition is optional.
 func compileIf(src string) (*expr.Program, error) {
-	cond := strings.TrimSpace(src)
-	if strings.HasPrefix(cond, "${{") && strings.HasSuffix(cond, "}}") && strings.Count(cond, "${{") == 1 {
-		cond = strings.TrimSpace(cond[3 : len(cond)-2])
-	}
-	if cond == "" {
+	if strings.TrimSpace(src) == "" {
 		return expr.Compile("success()")
 	}
-	prog, err := expr.Compile(cond)
-	if err != nil {
-		return nil, err
-	}
-	if prog.UsesStatus() {
-		return prog, nil
-	}
-	return expr.Compile("success() && (" + cond + ")")
+	return expr.CompileCondition(src)
 }
 
 // CompileIf is compileIf for other packages (steps use the same rule).

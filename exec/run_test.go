@@ -1,0 +1,355 @@
+//go:build !windows
+
+package exec_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/vermont-ci/vermont/exec"
+	"github.com/vermont-ci/vermont/exec/host"
+	"github.com/vermont-ci/vermont/schedule"
+	"github.com/vermont-ci/vermont/workflow"
+)
+
+// run is one run of a testdata workflow on the host backend.
+type run struct {
+	res    *schedule.RunResult
+	events []exec.Event
+}
+
+type runOpts struct {
+	secrets  map[string]any
+	baseEnv  []string
+	repo     *exec.Repo
+	resolver exec.Resolver
+	ctx      context.Context
+	debug    bool
+}
+
+func runFile(t *testing.T, file string, o runOpts) run {
+	t.Helper()
+	src, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wf, err := workflow.Parse(file, src)
+	if err != nil {
+		t.Fatalf("parse: %v", err)
+	}
+	repo := exec.Repo{Root: t.TempDir(), SHA: strings.Repeat("a", 40), Ref: "refs/heads/main", Repository: "octo/hello"}
+	if o.repo != nil {
+		repo = *o.repo
+	}
+	if o.secrets == nil {
+		o.secrets = map[string]any{}
+	}
+	gh := exec.GitHubContext(exec.GitHubOptions{EventName: "push", Repo: repo, Workflow: "t", WorkflowFile: file, RunID: "7"})
+	plan, err := schedule.NewPlan(wf, schedule.WithContexts(map[string]any{"github": gh, "secrets": o.secrets, "vars": map[string]any{}, "inputs": map[string]any{}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec exec.Recorder
+	var m exec.Masker
+	for _, v := range o.secrets {
+		m.Add(fmt.Sprint(v))
+	}
+	opts := []exec.Option{exec.WithSink(&rec), exec.WithMasker(&m), exec.WithWorkDir(t.TempDir()), exec.WithRepo(repo), exec.WithDebug(o.debug), exec.WithCancelGrace(10 * time.Second)}
+	if o.baseEnv != nil {
+		opts = append(opts, exec.WithBaseEnv(o.baseEnv))
+	}
+	if o.resolver != nil {
+		opts = append(opts, exec.WithResolver(o.resolver))
+	}
+	r, err := exec.New(host.New(host.WithGrace(200*time.Millisecond)), opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := o.ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	res := schedule.New(schedule.WithLimit(4)).Run(ctx, plan, r)
+	return run{res: res, events: rec.Events()}
+}
+
+// lines returns the log lines of a job, with their level as a prefix when
+// they have one ("warning: …").
+func (r run) lines(job string) []string {
+	var out []string
+	for _, e := range r.events {
+		if e.Kind == exec.Log && e.Job == job {
+			l := e.Line
+			if e.Level != "" {
+				l = e.Level + ": " + l
+			}
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func (r run) all() string {
+	var b strings.Builder
+	for _, e := range r.events {
+		fmt.Fprintf(&b, "%s %s %s %s %s %s\n", e.Kind, e.Job, e.Step, e.Level, e.Line, e.Result)
+	}
+	return b.String()
+}
+
+func (r run) step(job, step string) exec.Event {
+	for _, e := range r.events {
+		if e.Kind == exec.StepFinished && e.Job == job && e.Step == step {
+			return e
+		}
+	}
+	return exec.Event{}
+}
+
+func wantLines(t *testing.T, r run, job string, want ...string) {
+	t.Helper()
+	got := r.lines(job)
+	for _, w := range want {
+		found := false
+		for _, g := range got {
+			if g == w {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("job %s: no line %q in\n%s", job, w, strings.Join(got, "\n"))
+		}
+	}
+}
+
+func notLines(t *testing.T, r run, substr string) {
+	t.Helper()
+	if strings.Contains(r.all(), substr) {
+		t.Errorf("output contains %q:\n%s", substr, r.all())
+	}
+}
+
+func td(name string) string { return filepath.Join("..", "testdata", "run", name) }
+
+func TestRunHello(t *testing.T) {
+	t.Parallel()
+	r := runFile(t, td("hello.yml"), runOpts{})
+	if r.res.Result != schedule.Success {
+		t.Fatalf("result %s\n%s", r.res.Result, r.all())
+	}
+	wantLines(t, r, "hello", "Hello from Vermont on Linux", "event=push sha=aaaaaaa")
+}
+
+func TestRunCommandFilesAndEnv(t *testing.T) {
+	t.Parallel()
+	r := runFile(t, td("files.yml"), runOpts{})
+	if r.res.Result != schedule.Success {
+		t.Fatalf("result %s\n%s", r.res.Result, r.all())
+	}
+	wantLines(t, r, "produce",
+		"level=step wf=from-workflow ctx=step",
+		"level=job env-file=set by step one ctx=set by step one",
+		"block=first+second+",
+		"tool-on-path",
+		"out=hello world")
+	wantLines(t, r, "consume", "got=hello world result=success", `multi="line one\nline two"`)
+	if got := r.res.Jobs["produce"].Outputs["multi"]; got != "line one\nline two" {
+		t.Errorf("multi-line output %q", got)
+	}
+	var summary string
+	for _, e := range r.events {
+		if e.Kind == exec.JobFinished && e.Job == "produce" {
+			summary = e.Summary
+		}
+	}
+	if summary != "### Summary from produce\n" {
+		t.Errorf("step summary %q", summary)
+	}
+}
+
+func TestRunConditions(t *testing.T) {
+	t.Parallel()
+	r := runFile(t, td("conditions.yml"), runOpts{})
+	want := map[string]schedule.Result{"steps": schedule.Failure, "after": schedule.Success, "skipped": schedule.Skipped}
+	for job, res := range want {
+		if got := r.res.Jobs[job].Result; got != res {
+			t.Errorf("job %s: %s, want %s", job, got, res)
+		}
+	}
+	wantLines(t, r, "steps", "soft outcome=failure conclusion=success", "failure seen, hard=failure", "always runs")
+	wantLines(t, r, "after", "steps result=failure")
+	notLines(t, r, "must not run")
+	notLines(t, r, "never")
+	if e := r.step("steps", "skipped after failure"); e.Result != schedule.Skipped {
+		t.Errorf("step after failure: %+v", e)
+	}
+	if r.res.Result != schedule.Failure {
+		t.Errorf("run result %s", r.res.Result)
+	}
+}
+
+func TestRunShells(t *testing.T) {
+	t.Parallel()
+	r := runFile(t, td("shells.yml"), runOpts{})
+	if r.res.Result != schedule.Success {
+		t.Fatalf("result %s\n%s", r.res.Result, r.all())
+	}
+	wantLines(t, r, "shells", "bash pipefail is pipefail on", "sh in sub", "python says shells", "perl custom shell", "pf=failure dir=deeper")
+}
+
+func TestRunWorkflowCommandsAndMasking(t *testing.T) {
+	t.Parallel()
+	r := runFile(t, td("commands.yml"), runOpts{secrets: map[string]any{"MY_SECRET": "super-s3cret-value"}})
+	wantLines(t, r, "commands",
+		"the value is ***",
+		"group: My group", "inside", "endgroup: ",
+		"notice: app.js:3: Heads up: a notice",
+		"warning: a warning",
+		"error: x.go:1:2: an error",
+		"::warning::not a command now",
+		"secret split: ***",
+		"token ***",
+		"legacy=old style",
+		"error: The `set-env` command is disabled. Please upgrade to using Environment Files or opt into unsecure command execution by setting the `ACTIONS_ALLOW_UNSECURE_COMMANDS` environment variable to `true`. For more information see: https://github.blog/changelog/2020-10-01-github-actions-deprecating-set-env-and-add-path-commands/")
+	notLines(t, r, "hide-me-please")
+	notLines(t, r, "super-s3cret-value")
+	notLines(t, r, "hidden debug")
+	if e := r.step("commands", "Run echo \"::set-env name=X::y\""); e.Outcome != schedule.Failure || e.Result != schedule.Success {
+		t.Errorf("set-env step outcome %q, want failure", e.Outcome)
+	}
+}
+
+func TestRunDebug(t *testing.T) {
+	t.Parallel()
+	r := runFile(t, td("commands.yml"), runOpts{debug: true})
+	wantLines(t, r, "commands", "debug: hidden debug")
+}
+
+func TestRunMatrix(t *testing.T) {
+	t.Parallel()
+	r := runFile(t, td("matrix.yml"), runOpts{})
+	if r.res.Result != schedule.Success {
+		t.Fatalf("result %s\n%s", r.res.Result, r.all())
+	}
+	wantLines(t, r, "test (linux, 1, yes)", "leg os=linux v=1 extra=yes index=0/3")
+	wantLines(t, r, "test (linux, 2, yes)", "leg os=linux v=2 extra=yes index=1/3")
+	wantLines(t, r, "test (windows, 2)", "leg os=windows v=2 extra= index=2/3")
+}
+
+func TestRunStepTimeout(t *testing.T) {
+	t.Parallel()
+	r := runFile(t, td("timeout.yml"), runOpts{})
+	if r.res.Jobs["slow"].Result != schedule.Failure {
+		t.Fatalf("result %v\n%s", r.res.Jobs, r.all())
+	}
+	wantLines(t, r, "slow", "error: the step has timed out", "cleanup ran")
+}
+
+// TestRunCancel cancels a run in the middle of a step: the step's process
+// and its children are gone, the next step does not run, an always() step
+// does, and the job is cancelled.
+func TestRunCancel(t *testing.T) {
+	t.Parallel()
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan run)
+	go func() {
+		done <- runFile(t, td("cancel.yml"), runOpts{ctx: ctx, baseEnv: append(os.Environ(), "PIDFILE="+pidFile)})
+	}()
+	pid := waitForPID(t, pidFile)
+	cancel()
+	r := <-done
+	if got := r.res.Jobs["long"].Result; got != schedule.Cancelled {
+		t.Errorf("job result %s, want cancelled\n%s", got, r.all())
+	}
+	wantLines(t, r, "long", "always ran, cancelled=true")
+	notLines(t, r, "must not run")
+	if alive(pid) {
+		t.Errorf("sleep %d is still running after the cancel", pid)
+	}
+}
+
+func waitForPID(t *testing.T, file string) int {
+	t.Helper()
+	for i := 0; i < 1000; i++ {
+		if b, err := os.ReadFile(file); err == nil && strings.HasSuffix(string(b), "\n") {
+			pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return pid
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatal("no pid written")
+	return 0
+}
+
+func alive(pid int) bool {
+	if syscall.Kill(pid, 0) != nil {
+		return false
+	}
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	return err == nil && !strings.Contains(string(b), ") Z ")
+}
+
+func TestRunCheckoutLocal(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	if err := os.WriteFile(filepath.Join(root, "marker.txt"), []byte("uncommitted change\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	repo := exec.Repo{Root: root, Repository: "octo/hello"}
+	r := runFile(t, td("checkout.yml"), runOpts{repo: &repo})
+	if r.res.Result != schedule.Success {
+		t.Fatalf("result %s\n%s", r.res.Result, r.all())
+	}
+	wantLines(t, r, "empty", "workspace starts empty")
+	wantLines(t, r, "checkout", "uncommitted change", "uncommitted change")
+}
+
+// dirResolver resolves ./ references in a directory: the seam package
+// actions fills in production.
+type dirResolver struct{ root string }
+
+func (d dirResolver) Action(ctx context.Context, uses, workspace string) (string, *workflow.Action, error) {
+	dir := filepath.Join(workspace, uses)
+	src, err := os.ReadFile(filepath.Join(dir, "action.yml"))
+	if err != nil {
+		return "", nil, err
+	}
+	a, err := workflow.ParseAction(filepath.Join(dir, "action.yml"), src)
+	return dir, a, err
+}
+
+func (d dirResolver) Workflow(ctx context.Context, uses, workspace string) (*workflow.Workflow, error) {
+	p := filepath.Join(d.root, uses)
+	src, err := os.ReadFile(p)
+	if err != nil {
+		return nil, err
+	}
+	return workflow.Parse(p, src)
+}
+
+func (d dirResolver) Checkout(ctx context.Context, repo, ref, dest string) error {
+	return fmt.Errorf("no checkout of %s in tests", repo)
+}
+
+func TestRunReusableWorkflow(t *testing.T) {
+	t.Parallel()
+	root, _ := filepath.Abs(td("reusable"))
+	repo := exec.Repo{Root: root, Repository: "octo/hello"}
+	r := runFile(t, filepath.Join(root, ".github/workflows/caller.yml"), runOpts{repo: &repo, resolver: dirResolver{root}, secrets: map[string]any{"MY_SECRET": "pssst-value"}})
+	if r.res.Result != schedule.Success {
+		t.Fatalf("result %s\n%s", r.res.Result, r.all())
+	}
+	wantLines(t, r, "call / greet", "hello vermont x2 loud=false secret=***")
+	wantLines(t, r, "use", "called said hi-vermont (success)")
+}
