@@ -84,9 +84,9 @@ func runActionsPull(ctx context.Context, args []string, io stdio) int {
 }
 
 // newResolver builds the resolver from the --action-cache, --github-url
-// and --token-env flags.
-func newResolver(cache, server, tokenEnv string) (*actions.Resolver, error) {
-	opts := []actions.Option{actions.WithGitHubURL(server)}
+// and --token-env flags, and any further options.
+func newResolver(cache, server, tokenEnv string, extra ...actions.Option) (*actions.Resolver, error) {
+	opts := append([]actions.Option{actions.WithGitHubURL(server)}, extra...)
 	if cache != "" {
 		opts = append(opts, actions.WithCacheDir(cache))
 	}

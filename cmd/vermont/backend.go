@@ -3,21 +3,93 @@ package main
 import (
 	"context"
 	"flag"
+	"fmt"
+	"os"
+	"sync"
 
+	"github.com/vermont-ci/vermont/actions"
 	"github.com/vermont-ci/vermont/exec"
+	"github.com/vermont-ci/vermont/exec/containerd"
 )
 
-// backendFlags choose where jobs run and how uses: is resolved. Host
-// execution needs nothing; the other parts are added as their packages
-// land.
-type backendFlags struct{}
-
-func (b *backendFlags) register(fs *flag.FlagSet) {}
-
-// open returns the backend jobs run on, and how to release it.
-func (b *backendFlags) open(ctx context.Context, hostBackend exec.Backend) (exec.Backend, func(), error) {
-	return hostBackend, func() {}, nil
+// backendFlags choose where jobs run and how uses: is resolved.
+type backendFlags struct {
+	containerd  bool
+	address     string
+	runtime     string
+	network     string
+	actionCache string
+	githubURL   string
+	offline     bool
+	tokenEnv    string
 }
 
-// resolver returns the action resolver, or nil when none is configured.
-func (b *backendFlags) resolver(repoRoot string) (exec.Resolver, error) { return nil, nil }
+func (b *backendFlags) register(fs *flag.FlagSet) {
+	fs.BoolVar(&b.containerd, "containerd", false, "run every job through containerd (host-labelled jobs still run on the host, but can use services and Docker actions)")
+	fs.StringVar(&b.address, "containerd-address", "", "containerd socket (default $CONTAINERD_ADDRESS or /run/containerd/containerd.sock)")
+	fs.StringVar(&b.runtime, "runtime", "", "containerd runtime handler (default io.containerd.runc.v2)")
+	fs.StringVar(&b.network, "network", "none", "container networking: none (loopback only) or host")
+	fs.StringVar(&b.actionCache, "action-cache", "", "action cache directory (default: the user cache dir)")
+	fs.StringVar(&b.githubURL, "github-url", "https://github.com", "where remote actions are fetched from (URL/OWNER/REPO)")
+	fs.BoolVar(&b.offline, "offline", false, "use only cached actions (fill the cache with `vermont actions pull`)")
+	fs.StringVar(&b.tokenEnv, "token-env", "GITHUB_TOKEN", "environment variable holding a token for private actions")
+}
+
+// open returns the backend jobs run on, and how to release it. Jobs on the
+// host need no daemon: containerd is only contacted when a job needs a
+// container (an image, container:, services) or --containerd asks for it.
+func (b *backendFlags) open(ctx context.Context, hostBackend exec.Backend) (exec.Backend, func(), error) {
+	r := &router{host: hostBackend, always: b.containerd, flags: b}
+	return r, r.close, nil
+}
+
+// resolver returns the action resolver for a repository. The token is
+// optional here: public actions need none.
+func (b *backendFlags) resolver(repoRoot string) (exec.Resolver, error) {
+	tokenEnv := b.tokenEnv
+	if os.Getenv(tokenEnv) == "" {
+		tokenEnv = ""
+	}
+	return newResolver(b.actionCache, b.githubURL, tokenEnv, actions.WithOffline(b.offline), actions.WithRepoDir(repoRoot))
+}
+
+// router sends each job to the host or to containerd.
+type router struct {
+	host   exec.Backend
+	always bool
+	flags  *backendFlags
+	once   sync.Once
+	ctrd   *containerd.Backend
+	err    error
+}
+
+func (r *router) Start(ctx context.Context, spec exec.JobSpec) (exec.StepRunner, error) {
+	if !r.always && spec.Image == "" && len(spec.Services) == 0 {
+		return r.host.Start(ctx, spec)
+	}
+	b, err := r.containerd(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("job %q needs containers: %w", spec.Job, err)
+	}
+	return b.Start(ctx, spec)
+}
+
+func (r *router) containerd(ctx context.Context) (*containerd.Backend, error) {
+	r.once.Do(func() {
+		opts := []containerd.Option{containerd.WithHost(r.host), containerd.WithNetwork(r.flags.network)}
+		if r.flags.address != "" {
+			opts = append(opts, containerd.WithAddress(r.flags.address))
+		}
+		if r.flags.runtime != "" {
+			opts = append(opts, containerd.WithRuntime(r.flags.runtime))
+		}
+		r.ctrd, r.err = containerd.New(ctx, opts...)
+	})
+	return r.ctrd, r.err
+}
+
+func (r *router) close() {
+	if r.ctrd != nil {
+		r.ctrd.Close()
+	}
+}

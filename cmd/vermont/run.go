@@ -171,11 +171,7 @@ func (f *runFlags) plan(event string, io stdio) ([]runPlan, int) {
 		fmt.Fprintf(io.err, "vermont run: %v\n", err)
 		return nil, 2
 	}
-	repo, ok := exec.ReadRepo(f.dir)
-	if !ok {
-		abs, _ := filepath.Abs(f.dir)
-		repo = exec.Repo{Root: abs}
-	}
+	repo := f.repo()
 	matrix := map[string]string{}
 	for _, kv := range f.matrix {
 		k, v, ok := strings.Cut(kv, "=")
@@ -248,6 +244,16 @@ func (f *runFlags) plan(event string, io stdio) ([]runPlan, int) {
 		return nil, 1
 	}
 	return plans, 0
+}
+
+// repo reads the local repository. A directory given with -C is the
+// repository root for ./ references even inside a larger git checkout.
+func (f *runFlags) repo() exec.Repo {
+	repo, ok := exec.ReadRepo(f.dir)
+	if !ok || f.dir != "." {
+		repo.Root = mustAbs(f.dir)
+	}
+	return repo
 }
 
 // baseContexts are the contexts shared by every workflow of the run.
@@ -435,10 +441,7 @@ func (f *runFlags) execute(ctx context.Context, plans []runPlan, io stdio) int {
 		return 1
 	}
 	defer closeBackend()
-	repo, _ := exec.ReadRepo(f.dir)
-	if repo.Root == "" {
-		repo.Root = mustAbs(f.dir)
-	}
+	repo := f.repo()
 	opts := []exec.Option{exec.WithSink(pr), exec.WithMasker(&masker), exec.WithRepo(repo), exec.WithBind(f.bind),
 		exec.WithDebug(f.debug), exec.WithPlatforms(platformMap(f.platforms)), exec.WithNode(f.node)}
 	if f.workDir != "" {
