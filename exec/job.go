@@ -243,6 +243,9 @@ type jobRun struct {
 	posts   []func(ctx context.Context)
 	github  map[string]any
 	ids     map[string]int // generated step ids by base name
+	// services is job.services, filled once the backend has started the
+	// job's service containers.
+	services map[string]any
 	// done is the job context's Done channel: cancelled() reads it at the
 	// moment of evaluation.
 	done <-chan struct{}
@@ -279,11 +282,13 @@ func (r *Runner) newJobRun(job *schedule.Job, name string) (*jobRun, error) {
 	return j, nil
 }
 
-// cleanup removes the job's directories (not a bound working tree).
+// cleanup removes the job's directories (not a bound working tree), and
+// the run's directory once its last job is gone.
 func (j *jobRun) cleanup() {
 	if err := os.RemoveAll(j.dir); err != nil {
 		j.r.log.Warn("remove job directory", "dir", j.dir, "err", err)
 	}
+	_ = os.Remove(filepath.Dir(j.dir)) // fails while other jobs of the run remain
 }
 
 // run runs the job's steps and returns its outcome.
@@ -317,6 +322,7 @@ func (j *jobRun) run(ctx context.Context) schedule.Outcome {
 		return schedule.Outcome{Result: Failure}
 	}
 	j.sr = sr
+	j.services = servicesContext(spec.Services, sr)
 	defer func() {
 		cctx, ccancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 		defer ccancel()
@@ -394,6 +400,37 @@ func (j *jobRun) jobSpec() (JobSpec, error) {
 	}
 	j.image = spec.Image
 	return spec, nil
+}
+
+// ServicePorter is implemented by step runners that publish the ports of a
+// job's service containers: for each service, its container ports mapped
+// to the host ports they are published on. The job runner checks for it
+// with a type assertion and fills job.services.<id>.ports from it, as
+// GitHub does for `ports:` of services.
+type ServicePorter interface {
+	ServicePorts() map[string]map[string]string
+}
+
+// servicesContext is the job.services context: one object per service,
+// with its published ports ("Contexts", job context). Every service is
+// there, with empty ports when none are published.
+func servicesContext(services []ServiceSpec, sr StepRunner) map[string]any {
+	if len(services) == 0 {
+		return nil
+	}
+	var published map[string]map[string]string
+	if sp, ok := sr.(ServicePorter); ok {
+		published = sp.ServicePorts()
+	}
+	out := make(map[string]any, len(services))
+	for _, s := range services {
+		ports := make(map[string]any, len(published[s.Name]))
+		for container, host := range published[s.Name] {
+			ports[container] = host
+		}
+		out[s.Name] = map[string]any{"ports": ports}
+	}
+	return out
 }
 
 func (j *jobRun) containerSpec(c *workflow.Container, scope *expr.Scope) (ContainerSpec, error) {

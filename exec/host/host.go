@@ -80,17 +80,25 @@ func (r *runner) Run(ctx context.Context, p exec.Process) (int, error) {
 	cmd.Args[0] = p.Argv[0]
 	cmd.Env = p.Env
 	cmd.Dir = p.Dir
-	cmd.Stdout, cmd.Stderr = p.Stdout, p.Stderr
 	setGroup(cmd)
-	// Background children may hold stdout open; don't wait for them
-	// forever once the step's own process has exited.
-	cmd.WaitDelay = 2 * time.Second
+	out, err := startOutput(cmd, p.Stdout, p.Stderr)
+	if err != nil {
+		return -1, err
+	}
 	if err := cmd.Start(); err != nil {
+		out.abort()
 		return -1, fmt.Errorf("start %s: %w", p.Argv[0], err)
 	}
+	out.started()
 	r.track(cmd)
 	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	go func() {
+		err := cmd.Wait()
+		// Background children may hold the pipes open; don't wait for
+		// them forever once the step's own process has exited.
+		out.wait(2 * time.Second)
+		done <- err
+	}()
 	select {
 	case err = <-done:
 	case <-ctx.Done():
