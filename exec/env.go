@@ -133,7 +133,11 @@ func (j *jobRun) scope(f *frame, status Result) *expr.Scope {
 			status = Failure
 		}
 	}
-	ctxs["job"] = map[string]any{"status": string(status)}
+	job := map[string]any{"status": string(status)}
+	if j.services != nil {
+		job["services"] = j.services
+	}
+	ctxs["job"] = job
 	return &expr.Scope{
 		Contexts:  ctxs,
 		Failed:    j.failed,

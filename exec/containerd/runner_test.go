@@ -1,0 +1,359 @@
+package containerd_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/containerd/containerd/v2/core/snapshots"
+
+	"github.com/vermont-ci/vermont/actions"
+	"github.com/vermont-ci/vermont/exec"
+	"github.com/vermont-ci/vermont/exec/containerd"
+	"github.com/vermont-ci/vermont/exec/host"
+	"github.com/vermont-ci/vermont/internal/ctrd"
+	"github.com/vermont-ci/vermont/internal/ctrdtest"
+	"github.com/vermont-ci/vermont/schedule"
+	"github.com/vermont-ci/vermont/workflow"
+)
+
+// These tests run the workflows of testdata/containers end to end:
+// workflow.Parse → schedule → exec.Runner → the containerd backend, against
+// the package's private containerd.
+
+const (
+	busyboxImage   = "vermont.test/busybox:latest"
+	containerImage = "vermont.test/container:1"
+	webImage       = "vermont.test/web:latest"
+)
+
+// webScript serves $MESSAGE over HTTP on $PORT (default 80) with busybox
+// httpd, in the foreground so the container lives as long as the server.
+const webScript = `#!/bin/sh
+mkdir -p /www
+echo "${MESSAGE:-hello}" > /www/index.html
+exec /bin/busybox httpd -f -p "${PORT:-80}" -h /www
+`
+
+// wfFixture is a backend on the shared daemon in a namespace of its own,
+// holding the images the workflows name.
+type wfFixture struct {
+	ns string
+	c  *ctrd.Client
+	b  *containerd.Backend
+}
+
+func newWFFixture(t *testing.T, ns string) *wfFixture {
+	t.Helper()
+	d := containerd.SharedDaemon(t)
+	c := d.Client(t, ctrd.WithNamespace(ns))
+	marker := func(s string) ctrdtest.File {
+		return ctrdtest.File{Path: "/etc/vermont-test-image", Data: []byte(s + "\n")}
+	}
+	ctrdtest.BusyboxImage(t, c, ctrdtest.ImageOptions{Name: busyboxImage, Env: []string{"IMAGE_ENV=kept from the image"}, Files: []ctrdtest.File{marker("busybox image")}})
+	ctrdtest.BusyboxImage(t, c, ctrdtest.ImageOptions{Name: containerImage, Files: []ctrdtest.File{marker("container image")}})
+	ctrdtest.BusyboxImage(t, c, ctrdtest.ImageOptions{Name: webImage, Entrypoint: []string{"/serve.sh"},
+		Files: []ctrdtest.File{{Path: "/serve.sh", Mode: 0o755, Data: []byte(webScript)}}})
+	b, err := containerd.New(context.Background(),
+		containerd.WithAddress(d.Address()), containerd.WithNamespace(ns), containerd.WithSnapshotter(d.Snapshotter()),
+		containerd.WithGrace(200*time.Millisecond), containerd.WithHealthTimeout(time.Minute),
+		containerd.WithHost(host.New(host.WithGrace(200*time.Millisecond))))
+	if err != nil {
+		t.Fatalf("containerd.New: %v", err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return &wfFixture{ns: ns, c: c, b: b}
+}
+
+// wfOpts vary a run.
+type wfOpts struct {
+	platforms map[string]string // default: ubuntu-latest → busybox
+	ctx       context.Context
+	sink      func(exec.Event) // sees every event as it happens
+}
+
+// wfRun is the outcome of one workflow run.
+type wfRun struct {
+	res    *schedule.RunResult
+	events []exec.Event
+}
+
+// hostOnly is in the host environment only: jobs on an image must not see it.
+const hostOnly = "VERMONT_HOST_ONLY=leaked"
+
+// runWorkflow runs testdata/containers/<name> through exec.Runner on the
+// fixture's backend, with testdata/containers as the repository.
+func (f *wfFixture) runWorkflow(t *testing.T, name string, o wfOpts) wfRun {
+	t.Helper()
+	file := filepath.Join("..", "..", "testdata", "containers", name)
+	src, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wf, err := workflow.Parse(file, src)
+	if err != nil {
+		t.Fatalf("parse: %v", err)
+	}
+	root, err := filepath.Abs(filepath.Dir(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo := exec.Repo{Root: root, SHA: strings.Repeat("a", 40), Ref: "refs/heads/main", Repository: "octo/containers"}
+	gh := exec.GitHubContext(exec.GitHubOptions{EventName: "push", Repo: repo, Workflow: wf.Name.Value, WorkflowFile: name, RunID: f.ns})
+	plan, err := schedule.NewPlan(wf, schedule.WithContexts(map[string]any{"github": gh, "secrets": map[string]any{}, "vars": map[string]any{}, "inputs": map[string]any{}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := actions.NewResolver(actions.WithCacheDir(t.TempDir()), actions.WithOffline(true), actions.WithRepoDir(root))
+	if err != nil {
+		t.Fatal(err)
+	}
+	platforms := o.platforms
+	if platforms == nil {
+		platforms = map[string]string{"ubuntu-latest": busyboxImage}
+	}
+	var rec exec.Recorder
+	var sink exec.Sink = &rec
+	if o.sink != nil {
+		sink = exec.SinkFunc(func(e exec.Event) { rec.Emit(e); o.sink(e) })
+	}
+	r, err := exec.New(f.b, exec.WithSink(sink), exec.WithWorkDir(t.TempDir()), exec.WithRepo(repo), exec.WithResolver(res),
+		exec.WithPlatforms(platforms), exec.WithRunID(f.ns), exec.WithBaseEnv(append(os.Environ(), hostOnly)),
+		exec.WithCancelGrace(10*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := o.ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	out := wfRun{res: schedule.New(schedule.WithLimit(4)).Run(ctx, plan, r)}
+	out.events = rec.Events()
+	return out
+}
+
+// lines returns a job's log lines, prefixed with their level when they
+// have one ("error: …").
+func (r wfRun) lines(job string) []string {
+	var out []string
+	for _, e := range r.events {
+		if e.Kind == exec.Log && e.Job == job {
+			l := e.Line
+			if e.Level != "" {
+				l = e.Level + ": " + l
+			}
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// all prints every event, for failure messages.
+func (r wfRun) all() string {
+	var b strings.Builder
+	for _, e := range r.events {
+		fmt.Fprintf(&b, "%s [%s] %s %s %s %s\n", e.Kind, e.Job, e.Step, e.Level, e.Line, e.Result)
+	}
+	return b.String()
+}
+
+// step returns a step's StepFinished event.
+func (r wfRun) step(job, step string) exec.Event {
+	for _, e := range r.events {
+		if e.Kind == exec.StepFinished && e.Job == job && e.Step == step {
+			return e
+		}
+	}
+	return exec.Event{}
+}
+
+// wantJobs checks each job's result.
+func (r wfRun) wantJobs(t *testing.T, want map[string]schedule.Result) {
+	t.Helper()
+	for job, res := range want {
+		if got := r.res.Jobs[job].Result; got != res {
+			t.Errorf("job %s: %s, want %s\n%s", job, got, res, r.all())
+		}
+	}
+}
+
+// wantLines checks that a job printed each line, whole.
+func (r wfRun) wantLines(t *testing.T, job string, want ...string) {
+	t.Helper()
+	got := r.lines(job)
+	for _, w := range want {
+		found := false
+		for _, g := range got {
+			found = found || g == w
+		}
+		if !found {
+			t.Errorf("job %s: no line %q in\n%s", job, w, strings.Join(got, "\n"))
+		}
+	}
+}
+
+// wantNothingLeft lists, through the client, everything of the namespace a
+// run could leak: every container, active or labelled snapshots, and
+// labelled leases.
+func (f *wfFixture) wantNothingLeft(t *testing.T) {
+	t.Helper()
+	ctx := f.c.Context(context.Background())
+	var left []string
+	conts, err := f.c.Containerd().Containers(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range conts {
+		left = append(left, "container "+c.ID())
+	}
+	err = f.c.Containerd().SnapshotService(f.c.Snapshotter()).Walk(ctx, func(_ context.Context, info snapshots.Info) error {
+		if info.Kind == snapshots.KindActive || info.Labels[containerd.LabelRun] != "" {
+			left = append(left, "snapshot "+info.Name)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ls, err := f.c.Containerd().LeasesService().List(ctx, `labels."`+containerd.LabelRun+`"`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range ls {
+		left = append(left, "lease "+l.ID)
+	}
+	if len(left) > 0 {
+		t.Errorf("left behind in namespace %s:\n%s", f.ns, strings.Join(left, "\n"))
+	}
+}
+
+func TestRunnerJobOnImage(t *testing.T) {
+	f := newWFFixture(t, "wf-image")
+	r := f.runWorkflow(t, "image.yml", wfOpts{})
+	r.wantJobs(t, map[string]schedule.Result{"build": schedule.Success, "after": schedule.Success})
+	r.wantLines(t, "build",
+		"image: busybox image",
+		"runner.os: Linux Linux",
+		"output: 42",
+		"env: hello from GITHUB_ENV",
+		"levels: from workflow, from job, from step",
+		"mytool ran",
+		"shell: sh -e",
+		"no bash in the image",
+		"host env: not passed",
+		"image env: kept from the image",
+		"in the workspace",
+		"same container: kept",
+	)
+	r.wantLines(t, "after", "needs: 42")
+	if got := r.res.Jobs["build"].Outputs["answer"]; got != "42" {
+		t.Errorf("jobs.build.outputs.answer = %q, want 42", got)
+	}
+	f.wantNothingLeft(t)
+}
+
+func TestRunnerContainerJob(t *testing.T) {
+	f := newWFFixture(t, "wf-container")
+	r := f.runWorkflow(t, "container.yml", wfOpts{})
+	r.wantJobs(t, map[string]schedule.Result{"box": schedule.Success})
+	r.wantLines(t, "box",
+		"image: container image",
+		"env: from container env / from-options / two words / from job env",
+		"runner.os: Linux",
+		"uid: 0",
+	)
+	f.wantNothingLeft(t)
+}
+
+func TestRunnerServices(t *testing.T) {
+	f := newWFFixture(t, "wf-services")
+	r := f.runWorkflow(t, "services.yml", wfOpts{})
+	r.wantJobs(t, map[string]schedule.Result{"in-container": schedule.Success, "on-host": schedule.Success})
+	r.wantLines(t, "in-container",
+		"by name: from web and from api",
+		"on localhost: from web and from api",
+		"no ports published: {}",
+	)
+	r.wantLines(t, "on-host",
+		"web's port 80 is published",
+		"from the host: published",
+		"steps run on the host",
+	)
+	f.wantNothingLeft(t)
+}
+
+func TestRunnerDockerActions(t *testing.T) {
+	f := newWFFixture(t, "wf-docker")
+	r := f.runWorkflow(t, "docker.yml", wfOpts{})
+	r.wantJobs(t, map[string]schedule.Result{"actions": schedule.Success})
+	r.wantLines(t, "actions",
+		"hello octocat from busybox image",
+		"hello mona (INPUT_WHO=mona, from the action's env)",
+		"outputs: hi / hello mona",
+		"dockerfile action failure",
+	)
+	if e := r.step("actions", "dockerfile action"); e.Outcome != schedule.Failure {
+		t.Errorf("dockerfile action: outcome %q, want failure", e.Outcome)
+	}
+	found := false
+	for _, l := range r.lines("actions") {
+		found = found || strings.HasPrefix(l, "error: ") && strings.Contains(l, "no image builder") && strings.Contains(l, "vermont image import")
+	}
+	if !found {
+		t.Errorf("no clear error for the Dockerfile action:\n%s", strings.Join(r.lines("actions"), "\n"))
+	}
+	f.wantNothingLeft(t)
+}
+
+func TestRunnerStepTimeout(t *testing.T) {
+	f := newWFFixture(t, "wf-timeout")
+	r := f.runWorkflow(t, "timeout.yml", wfOpts{})
+	r.wantJobs(t, map[string]schedule.Result{"slow": schedule.Failure})
+	r.wantLines(t, "slow", "started", "error: the step has timed out", "no process left")
+	if e := r.step("slow", "sleeps past its timeout"); e.Result != schedule.Failure {
+		t.Errorf("timed-out step: %s, want failure", e.Result)
+	}
+	if e := r.step("slow", "nothing left"); e.Result != schedule.Success {
+		t.Errorf("step after the timeout: %s, want success\n%s", e.Result, r.all())
+	}
+	for _, l := range r.lines("slow") {
+		if l == "finished" {
+			t.Error("the timed-out step ran to its end")
+		}
+	}
+	f.wantNothingLeft(t)
+}
+
+func TestRunnerCancel(t *testing.T) {
+	f := newWFFixture(t, "wf-cancel")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r := f.runWorkflow(t, "cancel.yml", wfOpts{ctx: ctx, sink: func(e exec.Event) {
+		if e.Kind == exec.Log && e.Line == "go" {
+			cancel() // the step is running, its job container and service up
+		}
+	}})
+	if r.res.Result != schedule.Cancelled {
+		t.Errorf("run result %s, want cancelled\n%s", r.res.Result, r.all())
+	}
+	r.wantLines(t, "long", "go")
+	f.wantNothingLeft(t)
+}
+
+func TestRunnerMissingImage(t *testing.T) {
+	f := newWFFixture(t, "wf-missing")
+	r := f.runWorkflow(t, "image.yml", wfOpts{platforms: map[string]string{"ubuntu-latest": "vermont.test/absent:1"}})
+	r.wantJobs(t, map[string]schedule.Result{"build": schedule.Failure, "after": schedule.Skipped})
+	found := false
+	for _, l := range r.lines("build") {
+		found = found || strings.HasPrefix(l, "error: ") && strings.Contains(l, "vermont.test/absent:1")
+	}
+	if !found {
+		t.Errorf("no error naming the missing image:\n%s", r.all())
+	}
+	f.wantNothingLeft(t)
+}
