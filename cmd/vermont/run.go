@@ -398,30 +398,14 @@ func readEvent(path string) (map[string]any, error) {
 	return m, nil
 }
 
-// readDotEnv reads NAME=VALUE lines; # starts a comment; values may be
-// quoted.
+// readDotEnv reads a file of NAME=VALUE lines (the format of .env files,
+// shared with vermont pool).
 func readDotEnv(path string) (map[string]string, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	out := map[string]string{}
-	for i, line := range strings.Split(string(b), "\n") {
-		line = strings.TrimSpace(line)
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		k, v, ok := strings.Cut(strings.TrimPrefix(line, "export "), "=")
-		if !ok {
-			return nil, fmt.Errorf("%s:%d: want NAME=VALUE", path, i+1)
-		}
-		v = strings.TrimSpace(v)
-		if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
-			v = v[1 : len(v)-1]
-		}
-		out[strings.TrimSpace(k)] = v
-	}
-	return out, nil
+	return parseDotEnv(path, b)
 }
 
 // execute runs the plans concurrently, as GitHub runs the workflows one
