@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -17,6 +18,7 @@ type backendFlags struct {
 	containerd  bool
 	address     string
 	runtime     string
+	snapshotter string
 	network     string
 	actionCache string
 	githubURL   string
@@ -28,6 +30,7 @@ func (b *backendFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&b.containerd, "containerd", false, "run every job through containerd (host-labelled jobs still run on the host, but can use services and Docker actions)")
 	fs.StringVar(&b.address, "containerd-address", "", "containerd socket (default $CONTAINERD_ADDRESS or /run/containerd/containerd.sock)")
 	fs.StringVar(&b.runtime, "runtime", "", "containerd runtime handler (default io.containerd.runc.v2)")
+	fs.StringVar(&b.snapshotter, "snapshotter", "", "containerd snapshotter jobs' images are unpacked into (default overlayfs; as given to `vermont image import`)")
 	fs.StringVar(&b.network, "network", "none", "container networking: none (loopback only) or host")
 	fs.StringVar(&b.actionCache, "action-cache", "", "action cache directory (default: the user cache dir)")
 	fs.StringVar(&b.githubURL, "github-url", "https://github.com", "where remote actions are fetched from (URL/OWNER/REPO)")
@@ -65,7 +68,11 @@ type router struct {
 
 func (r *router) Start(ctx context.Context, spec exec.JobSpec) (exec.StepRunner, error) {
 	if !r.always && spec.Image == "" && len(spec.Services) == 0 {
-		return r.host.Start(ctx, spec)
+		h, err := r.host.Start(ctx, spec)
+		if err != nil {
+			return nil, err
+		}
+		return &hostJob{StepRunner: h, r: r, spec: spec}, nil
 	}
 	b, err := r.containerd(ctx)
 	if err != nil {
@@ -80,6 +87,9 @@ func (r *router) containerd(ctx context.Context) (*containerd.Backend, error) {
 		if r.flags.address != "" {
 			opts = append(opts, containerd.WithAddress(r.flags.address))
 		}
+		if r.flags.snapshotter != "" {
+			opts = append(opts, containerd.WithSnapshotter(r.flags.snapshotter))
+		}
 		if r.flags.runtime != "" {
 			opts = append(opts, containerd.WithRuntime(r.flags.runtime))
 		}
@@ -92,4 +102,52 @@ func (r *router) close() {
 	if r.ctrd != nil {
 		r.ctrd.Close()
 	}
+}
+
+// hostJob is a job on the host whose Docker actions (uses: docker://…,
+// runs.using: docker) still run, as on GitHub's Linux runners: containerd is
+// contacted, and a containerd job started beside the host one, only when a
+// step first runs a container.
+type hostJob struct {
+	exec.StepRunner
+	r    *router
+	spec exec.JobSpec
+
+	mu  sync.Mutex // guards ctr; steps run one at a time, Close after them
+	ctr exec.StepRunner
+}
+
+var _ exec.ContainerRunner = (*hostJob)(nil)
+
+// RunContainer runs a Docker action through containerd, connecting first.
+func (h *hostJob) RunContainer(ctx context.Context, cp exec.ContainerProcess) (int, error) {
+	h.mu.Lock()
+	if h.ctr == nil {
+		b, err := h.r.containerd(ctx)
+		if err != nil {
+			h.mu.Unlock()
+			return -1, fmt.Errorf("docker action %s needs containers: %w", cp.Image, err)
+		}
+		if h.ctr, err = b.Start(ctx, h.spec); err != nil {
+			h.mu.Unlock()
+			return -1, err
+		}
+	}
+	cr, ok := h.ctr.(exec.ContainerRunner)
+	h.mu.Unlock()
+	if !ok {
+		return -1, exec.ErrNoContainers
+	}
+	return cr.RunContainer(ctx, cp)
+}
+
+// Close closes the host job and the containerd job, if one was started.
+func (h *hostJob) Close(ctx context.Context) error {
+	err := h.StepRunner.Close(ctx)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.ctr != nil {
+		err = errors.Join(err, h.ctr.Close(ctx))
+	}
+	return err
 }
