@@ -30,6 +30,7 @@ type command struct {
 var commands = []command{
 	// Each subcommand adds one line here; keep the order of usage.
 	{"run", "run the workflows an event triggers, on this machine", runRun},
+	{"graph", "print the job graph after matrix expansion, as text or --dot", runGraph},
 	{"validate", "check workflow and action files, print every problem", runValidate},
 	{"list", "list workflows, their jobs and the events that trigger them", runList},
 	{"eval", "evaluate one ${{ }} expression against contexts from a JSON file", runEval},
