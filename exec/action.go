@@ -7,7 +7,9 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	osexec "os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/vermont-ci/vermont/schedule"
@@ -75,7 +77,7 @@ func (j *jobRun) runUses(ctx context.Context, st *workflow.Step, id, name string
 	case using == "composite":
 		return j.runComposite(ctx, name, meta, af)
 	case strings.HasPrefix(using, "node"):
-		return j.runNode(ctx, name, id, meta, af)
+		return j.runNode(ctx, name, id, st, meta, af)
 	case using == "docker":
 		return j.runDockerAction(ctx, name, id, meta, af)
 	default:
@@ -163,15 +165,38 @@ func copyFile(src, dst string, mode fs.FileMode) error {
 	return out.Close()
 }
 
-// actionInputs merges with: and the action's input defaults, checks
-// required inputs, and returns the inputs context.
+// actionInputs merges with: and the action's input defaults, warns about
+// missing required and unexpected inputs, and returns the inputs context.
 func (j *jobRun) actionInputs(meta *workflow.Action, with map[string]string, scope *expr.Scope) (map[string]any, error) {
-	inputs := map[string]any{}
+	inputs, missing, unexpected, err := j.mergeInputs(meta, with, scope)
+	if err != nil {
+		return nil, err
+	}
+	if len(unexpected) > 0 {
+		valid := make([]string, 0, len(meta.Inputs))
+		for _, in := range meta.Inputs {
+			valid = append(valid, in.Name.Value)
+		}
+		// The runner's words (ActionRunner.ValidateInputs).
+		j.logf("warning", "Unexpected input(s) '%s', valid inputs are ['%s']", strings.Join(unexpected, "', '"), strings.Join(valid, "', '"))
+	}
+	if len(missing) > 0 {
+		// GitHub's runner does not enforce required: inputs; @actions/core's
+		// getInput(name, {required: true}) fails with these words. Warn.
+		j.logf("warning", "Input required and not supplied: %s", strings.Join(missing, ", "))
+	}
+	return inputs, nil
+}
+
+// mergeInputs merges with: and the action's input defaults into the
+// inputs context, and lists required inputs not given and inputs given
+// but not declared (sorted). Undeclared inputs are passed on, as GitHub
+// does.
+func (j *jobRun) mergeInputs(meta *workflow.Action, with map[string]string, scope *expr.Scope) (inputs map[string]any, missing, unexpected []string, err error) {
+	inputs = map[string]any{}
 	declared := map[string]bool{}
-	var missing []string
 	for _, in := range meta.Inputs {
-		key := strings.ToLower(in.Name.Value)
-		declared[key] = true
+		declared[strings.ToLower(in.Name.Value)] = true
 		if v, ok := lookupFold(with, in.Name.Value); ok {
 			inputs[in.Name.Value] = v
 			continue
@@ -179,7 +204,7 @@ func (j *jobRun) actionInputs(meta *workflow.Action, with map[string]string, sco
 		if in.Default != nil {
 			v, err := j.evalString(in.Default.Value, scope)
 			if err != nil {
-				return nil, fmt.Errorf("input %s default: %w", in.Name.Value, err)
+				return nil, nil, nil, fmt.Errorf("input %s default: %w", in.Name.Value, err)
 			}
 			inputs[in.Name.Value] = v
 			continue
@@ -191,15 +216,12 @@ func (j *jobRun) actionInputs(meta *workflow.Action, with map[string]string, sco
 	}
 	for k, v := range with {
 		if !declared[strings.ToLower(k)] {
-			// GitHub warns about unexpected inputs and still passes them.
 			inputs[k] = v
+			unexpected = append(unexpected, k)
 		}
 	}
-	if len(missing) > 0 {
-		// GitHub only warns for a missing required input; so do we.
-		j.logf("warning", "Input required and not supplied: %s", strings.Join(missing, ", "))
-	}
-	return inputs, nil
+	sort.Strings(unexpected)
+	return inputs, missing, unexpected, nil
 }
 
 func lookupFold(m map[string]string, key string) (string, bool) {
@@ -270,39 +292,31 @@ func (j *jobRun) runComposite(ctx context.Context, name string, meta *workflow.A
 	return res
 }
 
-// runNode runs a JavaScript action: pre now if it has one (GitHub runs pre
-// at job set-up; running it just before main is the same for actions that
-// only save state), main, and post queued for the end of the job.
-func (j *jobRun) runNode(ctx context.Context, name, id string, meta *workflow.Action, f *frame) stepResult {
-	node := j.r.node
-	if node == "" {
-		p, err := lookPathEnv("node", j.r.baseEnv)
-		if err != nil {
-			j.stepLog(name, "error", fmt.Sprintf("runs.using %s needs node on PATH (or --node PATH): %v", meta.Runs.Using.Value, err))
-			return stepResult{outcome: Failure}
-		}
-		node = p
+// runNode runs a JavaScript action: its pre (unless the job already ran
+// it at start, see runPres), main, and post queued for the end of the job.
+// As on GitHub, a ./path action gets no pre, only a warning: the runner
+// finds such actions too late. A pre of an action nested in a composite
+// action runs just before its main (GitHub runs it at job start, with the
+// composite's own pre).
+func (j *jobRun) runNode(ctx context.Context, name, id string, st *workflow.Step, meta *workflow.Action, f *frame) stepResult {
+	node, err := j.nodePath(meta.Runs.Using.Value)
+	if err != nil {
+		j.stepLog(name, "error", err.Error())
+		return stepResult{outcome: Failure}
 	}
-	env := inputEnv(inputsAsStrings(f.inputs))
-	for k, v := range f.env {
-		env[k] = v
+	state, preDone := j.pres[st]
+	if !preDone {
+		state = map[string]string{}
 	}
-	nf := *f
-	nf.env = env
-	state := map[string]string{}
 	run := func(ctx context.Context, label, script string) stepResult {
-		sf := nf
-		sf.env = make(map[string]string, len(env)+len(state))
-		for k, v := range env {
-			sf.env[k] = v
-		}
-		for k, v := range state {
-			sf.env["STATE_"+k] = v
-		}
-		return j.runNodeScript(ctx, label, id, &sf, node, filepath.Join(f.actionPath, script), state)
+		return j.runNodeScript(ctx, label, id, f, node, filepath.Join(f.actionPath, script), state)
 	}
 	runs := meta.Runs
-	if runs.Pre != nil && runs.Pre.Value != "" && j.holds(runs.PreIf, "always()", f) {
+	switch {
+	case preDone || runs.Pre == nil || runs.Pre.Value == "":
+	case strings.HasPrefix(f.actionRef, "./"):
+		j.stepLog(name, "warning", fmt.Sprintf("`pre` execution is not supported for local action from '%s'", strings.TrimPrefix(f.actionRef, "./")))
+	case j.holds(runs.PreIf, "always()", f):
 		if res := run(ctx, "Pre "+name, runs.Pre.Value); res.outcome != Success {
 			return res
 		}
@@ -336,9 +350,114 @@ func (j *jobRun) runNode(ctx context.Context, name, id string, meta *workflow.Ac
 	return res
 }
 
-// runNodeScript runs one node entry point and collects its saved state.
+// runPres runs at job start, in step order, the pre of every JavaScript
+// action among the job's steps that can be found before any step has run:
+// owner/repo@ref and $/path ones, as GitHub's "Set up job" does for the
+// actions it downloads. The pre-if is evaluated then (the step's if is
+// not: GitHub does not either). What a pre saves reaches its main and post
+// through j.pres. A failed pre fails the job. An action that cannot be
+// resolved now is left for its main step to report.
+func (j *jobRun) runPres(ctx context.Context, steps []*workflow.Step) {
+	if j.r.resolver == nil {
+		return
+	}
+	for _, st := range steps {
+		if st.Uses == nil || isCheckout(st.Uses.Value) {
+			continue
+		}
+		ref, err := workflow.ParseReference(st.Uses.Value)
+		if err != nil || (ref.Kind != workflow.RepoRef && ref.Kind != workflow.SelfRef) {
+			continue
+		}
+		dir, meta, err := j.r.resolver.Action(ctx, st.Uses.Value, j.ws)
+		if err != nil || !meta.Runs.IsNode() || meta.Runs.Pre == nil || meta.Runs.Pre.Value == "" {
+			continue
+		}
+		node, err := j.nodePath(meta.Runs.Using.Value)
+		if err != nil {
+			continue // main reports it
+		}
+		name := j.stepName(st, nil)
+		scope := j.scope(nil, "")
+		env, err := j.evalMap(st.Env, scope)
+		if err != nil {
+			continue // main reports it
+		}
+		with, err := j.evalMap(st.With, scope)
+		if err != nil {
+			continue
+		}
+		inputs, _, _, err := j.mergeInputs(meta, with, scope)
+		if err != nil {
+			continue
+		}
+		f := &frame{actionPath: dir, actionRef: st.Uses.Value, env: env, inputs: inputs}
+		state := map[string]string{}
+		if j.pres == nil {
+			j.pres = map[*workflow.Step]map[string]string{}
+		}
+		j.pres[st] = state
+		if !j.holds(meta.Runs.PreIf, "always()", f) {
+			continue
+		}
+		id := "pre"
+		if st.ID != nil && st.ID.Value != "" {
+			id = st.ID.Value
+		}
+		label := "Pre " + name
+		j.r.emit(Event{Kind: StepStarted, Job: j.name, Step: label})
+		res := j.runNodeScript(ctx, label, id, f, node, filepath.Join(dir, meta.Runs.Pre.Value), state)
+		if res.outcome == Failure {
+			j.failed = true
+		}
+		j.r.emit(Event{Kind: StepFinished, Job: j.name, Step: label, Result: res.outcome, Outcome: res.outcome})
+	}
+}
+
+// nodePath finds the node that runs a JavaScript action: the configured
+// one (WithNode), else node in the PATH the job's steps see (the base
+// environment's, after GITHUB_PATH). It does not fall back to Vermont's own
+// PATH: a job given an environment without node must say so, not run some
+// other node.
+func (j *jobRun) nodePath(using string) (string, error) {
+	if j.r.node != "" {
+		p, err := osexec.LookPath(j.r.node)
+		if err != nil {
+			return "", fmt.Errorf("runs.using %s: the configured node %s cannot be run: %w", using, j.r.node, err)
+		}
+		return p, nil
+	}
+	dirs := append([]string(nil), j.path...)
+	for _, kv := range j.r.baseEnv {
+		if k, v, ok := strings.Cut(kv, "="); ok && strings.EqualFold(k, "PATH") {
+			dirs = append(dirs, filepath.SplitList(v)...)
+		}
+	}
+	for _, dir := range dirs {
+		if dir == "" {
+			continue
+		}
+		if p, err := osexec.LookPath(filepath.Join(dir, "node")); err == nil {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("runs.using %s: no node found on PATH; install Node.js %s or name a node binary with --node PATH", using, strings.TrimPrefix(using, "node"))
+}
+
+// runNodeScript runs one node entry point of an action with its inputs as
+// INPUT_<NAME> and its saved state as STATE_<name>, and adds what it saves
+// to state.
 func (j *jobRun) runNodeScript(ctx context.Context, label, id string, f *frame, node, script string, state map[string]string) stepResult {
-	return j.runProcess(ctx, label, id, f, []string{node, script}, j.ws, state)
+	env := inputEnv(inputsAsStrings(f.inputs))
+	for k, v := range f.env {
+		env[k] = v
+	}
+	for k, v := range state {
+		env["STATE_"+k] = v
+	}
+	sf := *f
+	sf.env = env
+	return j.runProcess(ctx, label, id, &sf, []string{node, script}, j.ws, state)
 }
 
 // holds evaluates a pre-if/post-if (default def) in the action's frame.

@@ -241,6 +241,7 @@ type jobRun struct {
 	failed  bool
 	summary strings.Builder
 	posts   []func(ctx context.Context)
+	pres    map[*workflow.Step]map[string]string // state saved by pres run at job start (runPres)
 	github  map[string]any
 	ids     map[string]int // generated step ids by base name
 	// services is job.services, filled once the backend has started the
@@ -331,6 +332,7 @@ func (j *jobRun) run(ctx context.Context) schedule.Outcome {
 		}
 	}()
 
+	j.runPres(ctx, def.Steps)
 	j.runSteps(ctx, def.Steps, nil)
 	for i := len(j.posts) - 1; i >= 0; i-- {
 		j.posts[i](ctx)

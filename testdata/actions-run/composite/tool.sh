@@ -1,0 +1,3 @@
+#!/bin/sh
+echo "tool=script beside action.yml" >> "$GITHUB_OUTPUT"
+echo "tool.sh ran from $(basename "$(dirname "$0")")"

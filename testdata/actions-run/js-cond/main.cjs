@@ -1,0 +1,1 @@
+console.log(`js-cond main ran with node ${process.version}`);

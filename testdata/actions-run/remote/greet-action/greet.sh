@@ -1,0 +1,3 @@
+#!/bin/sh
+echo "message=remote hello $1" >> "$GITHUB_OUTPUT"
+echo "greet.sh from the action cache greets $1"
