@@ -9,7 +9,8 @@
 //
 //	-fuzztime D    how long each fuzz target runs (default 10s, or $VERMONT_FUZZTIME)
 //	-skip-fuzz     skip the fuzz runs (local quick use; refused under CI=true)
-//	-no-install    do not try to install missing system packages
+//	-no-install    do not try to install missing system packages, nor
+//	               @actions/core (from npm) for the JavaScript action tests
 //	-timeout D     go test -timeout (default 12m)
 //	-race          run the tests with the race detector
 //	packages...    go test and fuzz patterns (default ./...); gofmt, vet and
@@ -23,6 +24,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"os/signal"
 	"strings"
 	"syscall"
@@ -63,7 +65,7 @@ func parseFlags(args []string, stderr io.Writer, getenv func(string) string) (op
 	fs.SetOutput(stderr)
 	fs.DurationVar(&o.fuzzTime, "fuzztime", defFuzz, "how long each fuzz target runs (env VERMONT_FUZZTIME)")
 	fs.BoolVar(&o.skipFuzz, "skip-fuzz", false, "skip the fuzz runs (local quick use; refused under CI=true)")
-	fs.BoolVar(&o.noInstall, "no-install", false, "do not install missing system packages")
+	fs.BoolVar(&o.noInstall, "no-install", false, "do not install missing system packages, nor @actions/core from npm")
 	fs.DurationVar(&o.timeout, "timeout", 12*time.Minute, "go test -timeout")
 	fs.BoolVar(&o.race, "race", false, "run tests with the race detector")
 	if err := fs.Parse(args); err != nil {
@@ -104,6 +106,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		r.record("system packages", statusSkip, 0, "-no-install")
 	} else {
 		r.step("system packages", func() (string, error) { return installDeps(r, o.ci) })
+	}
+	if o.noInstall {
+		r.record("npm "+actionsCorePkg, statusSkip, 0, "-no-install")
+	} else {
+		r.step("npm "+actionsCorePkg, func() (string, error) {
+			return installActionsCore(r, jsActionDir, o.ci, exec.LookPath)
+		})
 	}
 	r.step("gofmt -l", func() (string, error) { return "", checkGofmt(r) })
 	r.step("go vet ./...", func() (string, error) { return "", r.cmd(nil, "go", "vet", "./...") })
