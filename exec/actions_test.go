@@ -202,7 +202,7 @@ func TestActionsLocal(t *testing.T) {
 			file:  "js.yml",
 			needs: needActionsCore,
 			results: map[string]schedule.Result{
-				"js": schedule.Success, "failing": schedule.Failure,
+				"js": schedule.Success, "failing": schedule.Failure, "local": schedule.Success,
 			},
 			lines: map[string][]string{
 				"js": {
@@ -228,6 +228,12 @@ func TestActionsLocal(t *testing.T) {
 					"js-cond main ran with node " + nodeVersion,
 					"js-cond post ran",
 				},
+				// GitHub runs no pre for a ./path action: it warns.
+				"local": {
+					"warning: `pre` execution is not supported for local action from 'js-action'",
+					"[local] state from pre=",
+					"post local: main of local, ",
+				},
 				"failing": {
 					"error: Process completed with exit code 3.",
 					"always step",
@@ -235,7 +241,7 @@ func TestActionsLocal(t *testing.T) {
 					"post first: main of first, pre of first",
 				},
 			},
-			absent: []string{"js-s3cret-7-value"},
+			absent: []string{"js-s3cret-7-value", "pre local"},
 			check: func(t *testing.T, r run) {
 				want := []string{"Pre greet first", "Pre greet second", "Pre Run $/js-cond",
 					`Run echo "first step"`, "greet first", `Run echo "greeting=${{ steps.first.outputs.greeting }} env=$FROM_JS"`,
