@@ -44,6 +44,7 @@ type planJob struct {
 	def       *workflow.Job
 	id        string
 	needs     []string
+	deps      []*planJob // needs, resolved
 	ancestors []string
 	cond      *expr.Program // the if, with GitHub's implicit success() applied
 	condSrc   string
@@ -113,6 +114,9 @@ func NewPlan(w *workflow.Workflow, opts ...PlanOption) (*Plan, error) {
 	}
 	for _, pj := range order {
 		pj.ancestors = ancestors(pj, p.byID)
+		for _, n := range pj.needs {
+			pj.deps = append(pj.deps, p.byID[strings.ToLower(n)])
+		}
 	}
 	if len(cfg.only) > 0 {
 		keep := map[*planJob]bool{}

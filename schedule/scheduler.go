@@ -70,7 +70,7 @@ func (s *Scheduler) Run(ctx context.Context, p *Plan, r JobRunner) *RunResult {
 			ctx = runCtx
 		}
 	}
-	d := &dispatch{s: s, p: p, r: r, ctx: ctx, jobs: map[string]*jobState{}, done: make(chan legDone)}
+	d := &dispatch{s: s, p: p, r: r, ctx: ctx, jobs: map[string]*jobState{}, done: make(chan legDone, s.limit)}
 	return d.run()
 }
 
@@ -86,7 +86,11 @@ func (s *Scheduler) cancelAll(p *Plan, r JobRunner, why error) *RunResult {
 
 // jobState is the dispatcher's record of one planned job.
 type jobState struct {
-	pj       *planJob
+	pj         *planJob
+	deps       []*jobState
+	dependents []*jobState
+	waiting    int  // needs not done yet
+	anyFailed  bool // the job or an ancestor failed
 	decided  bool
 	legs     []*Job
 	queued   []*Job
@@ -116,21 +120,38 @@ type dispatch struct {
 	r        JobRunner
 	ctx      context.Context
 	jobs     map[string]*jobState
-	running  int // legs running that count against the limit
+	ready    []*jobState // needs done, if not yet decided
+	active   []*jobState // decided, with legs queued, in plan order
+	running  int         // legs running that count against the limit
+	inflight int         // legs running
 	done     chan legDone
 	g        errgroup.Group
 	canceled bool
 }
 
 func (d *dispatch) run() *RunResult {
-	for _, pj := range d.p.jobs {
-		d.jobs[pj.id] = &jobState{pj: pj, cancel: map[*Job]context.CancelFunc{}, coe: map[*Job]bool{}}
+	states := make([]*jobState, len(d.p.jobs))
+	for i, pj := range d.p.jobs {
+		js := &jobState{pj: pj, cancel: map[*Job]context.CancelFunc{}, coe: map[*Job]bool{}}
+		d.jobs[pj.id] = js
+		states[i] = js
+	}
+	for _, js := range states {
+		for _, dep := range js.pj.deps {
+			ds := d.jobs[dep.id]
+			js.deps = append(js.deps, ds)
+			ds.dependents = append(ds.dependents, js)
+		}
+		js.waiting = len(js.deps)
+		if js.waiting == 0 {
+			d.ready = append(d.ready, js)
+		}
 	}
 	ctxDone := d.ctx.Done()
 	for {
 		d.decideReady()
 		d.startLegs()
-		if d.inFlight() == 0 {
+		if d.inflight == 0 {
 			break
 		}
 		select {
@@ -143,10 +164,9 @@ func (d *dispatch) run() *RunResult {
 		}
 	}
 	_ = d.g.Wait()
-	res := &RunResult{Result: Success, Jobs: map[string]Outcome{}}
-	for _, pj := range d.p.jobs {
-		js := d.jobs[pj.id]
-		res.Jobs[pj.id] = js.outcome
+	res := &RunResult{Result: Success, Jobs: make(map[string]Outcome, len(states))}
+	for _, js := range states {
+		res.Jobs[js.pj.id] = js.outcome
 		switch js.outcome.Result {
 		case Failure:
 			res.Result = Failure
@@ -159,37 +179,28 @@ func (d *dispatch) run() *RunResult {
 	return res
 }
 
-func (d *dispatch) inFlight() int {
-	n := 0
-	for _, js := range d.jobs {
-		n += js.running
-	}
-	return n
-}
-
-// decideReady evaluates the if of every job whose needs are all done.
+// decideReady evaluates the if of every job whose needs are all done;
+// deciding one may finish it (skipped) and make others ready.
 func (d *dispatch) decideReady() {
-	for progress := true; progress; {
-		progress = false
-		for _, pj := range d.p.jobs {
-			js := d.jobs[pj.id]
-			if js.decided || !d.needsDone(pj) {
-				continue
-			}
-			js.decided = true
-			progress = true
-			d.decide(js)
-		}
+	for len(d.ready) > 0 {
+		js := d.ready[0]
+		d.ready = d.ready[1:]
+		js.decided = true
+		d.decide(js)
 	}
 }
 
-func (d *dispatch) needsDone(pj *planJob) bool {
-	for _, n := range pj.needs {
-		if dep := d.jobs[d.p.byID[strings.ToLower(n)].id]; dep == nil || !dep.done {
-			return false
+// jobDone records that a job has its outcome and wakes the jobs needing it.
+func (d *dispatch) jobDone(js *jobState) {
+	js.done = true
+	js.anyFailed = js.anyFailed || js.outcome.Result == Failure
+	for _, dj := range js.dependents {
+		dj.anyFailed = dj.anyFailed || js.anyFailed
+		dj.waiting--
+		if dj.waiting == 0 {
+			d.ready = append(d.ready, dj)
 		}
 	}
-	return true
 }
 
 // scope returns the expression scope of a job before its matrix is known,
@@ -198,31 +209,25 @@ func (d *dispatch) needsDone(pj *planJob) bool {
 // cancelled ("If a job fails or is skipped, all jobs that need it are
 // skipped unless the jobs use a conditional expression that causes the job
 // to continue").
-func (d *dispatch) scope(pj *planJob) *expr.Scope {
+func (d *dispatch) scope(pj *planJob, needs map[string]Need) *expr.Scope {
 	ctxs := make(map[string]any, len(d.p.Contexts)+1)
 	for k, v := range d.p.Contexts {
 		ctxs[k] = v
 	}
-	ctxs["needs"] = needsContext(d.needs(pj))
+	ctxs["needs"] = needsContext(needs)
+	js := d.jobs[pj.id]
 	scope := &expr.Scope{Contexts: ctxs, Cancelled: d.canceled}
-	for _, a := range pj.ancestors {
-		if js := d.jobs[a]; js != nil && js.outcome.Result == Failure {
-			scope.Failed = true
-		}
-	}
-	for _, n := range pj.needs {
-		if js := d.jobs[d.p.byID[strings.ToLower(n)].id]; js != nil && js.outcome.Result != Success {
-			scope.Incomplete = true
-		}
+	for _, dep := range js.deps {
+		scope.Failed = scope.Failed || dep.anyFailed
+		scope.Incomplete = scope.Incomplete || dep.outcome.Result != Success
 	}
 	return scope
 }
 
 func (d *dispatch) needs(pj *planJob) map[string]Need {
-	m := make(map[string]Need, len(pj.needs))
-	for _, n := range pj.needs {
-		js := d.jobs[d.p.byID[strings.ToLower(n)].id]
-		m[js.pj.id] = Need{Result: js.outcome.Result, Outputs: js.outcome.Outputs}
+	m := make(map[string]Need, len(pj.deps))
+	for _, dep := range d.jobs[pj.id].deps {
+		m[dep.pj.id] = Need{Result: dep.outcome.Result, Outputs: dep.outcome.Outputs}
 	}
 	return m
 }
@@ -239,15 +244,29 @@ func needsContext(needs map[string]Need) map[string]any {
 	return m
 }
 
-// decide evaluates a job's if and, when it holds, expands its legs.
+// decide evaluates a job's if and, when it holds, expands its legs. The
+// expression scope is only built when something needs it: most jobs have
+// no if and no matrix.
 func (d *dispatch) decide(js *jobState) {
 	pj := js.pj
-	scope := d.scope(pj)
-	bare := &Job{ID: pj.id, Name: displayName(pj.def, nil, Leg{}), Workflow: d.p.Workflow, Def: pj.def, Contexts: d.p.Contexts, Needs: d.needs(pj)}
-	ok, err := d.holds(pj, scope)
-	if err != nil {
-		d.skip(js, bare, Failure, fmt.Errorf("%s: jobs.%s.if: %w", d.p.Workflow.File, pj.id, err))
-		return
+	needs := d.needs(pj)
+	bare := &Job{ID: pj.id, Name: displayName(pj.def, nil, Leg{}), Workflow: d.p.Workflow, Def: pj.def, Contexts: d.p.Contexts, Needs: needs}
+	var scope *expr.Scope
+	if strings.TrimSpace(pj.condSrc) != "" || pj.def.Strategy != nil {
+		scope = d.scope(pj, needs)
+	}
+	var ok bool
+	if scope == nil {
+		ok = !d.canceled
+		for _, dep := range js.deps {
+			ok = ok && !dep.anyFailed && dep.outcome.Result == Success
+		}
+	} else {
+		var err error
+		if ok, err = d.holds(pj, scope); err != nil {
+			d.skip(js, bare, Failure, fmt.Errorf("%s: jobs.%s.if: %w", d.p.Workflow.File, pj.id, err))
+			return
+		}
 	}
 	if !ok {
 		result := Skipped
@@ -257,10 +276,13 @@ func (d *dispatch) decide(js *jobState) {
 		d.skip(js, bare, result, nil)
 		return
 	}
-	legs, err := d.p.legs(pj, scope)
-	if err != nil {
-		d.skip(js, bare, Failure, fmt.Errorf("%s: jobs.%s.strategy: %w", d.p.Workflow.File, pj.id, err))
-		return
+	var legs []Leg
+	if scope != nil {
+		var err error
+		if legs, err = d.p.legs(pj, scope); err != nil {
+			d.skip(js, bare, Failure, fmt.Errorf("%s: jobs.%s.strategy: %w", d.p.Workflow.File, pj.id, err))
+			return
+		}
 	}
 	if legs == nil {
 		legs = []Leg{{}}
@@ -279,22 +301,26 @@ func (d *dispatch) decide(js *jobState) {
 	if maxPar <= 0 {
 		maxPar = len(legs)
 	}
+	hasMatrix := pj.def.Strategy != nil && pj.def.Strategy.Matrix != nil
 	for i, l := range legs {
-		var matrix map[string]any
-		if pj.def.Strategy != nil && pj.def.Strategy.Matrix != nil {
-			matrix = l.Values
-		}
 		job := &Job{
-			ID: pj.id, Workflow: d.p.Workflow, Def: pj.def, Contexts: d.p.Contexts,
-			Matrix:   matrix,
+			ID: pj.id, Name: bare.Name, Workflow: d.p.Workflow, Def: pj.def, Contexts: d.p.Contexts,
 			Strategy: Strategy{FailFast: js.failFast, JobIndex: i, JobTotal: len(legs), MaxParallel: maxPar},
-			Needs:    bare.Needs,
+			Needs:    needs,
 		}
-		job.Name = displayName(pj.def, jobScope(job), l)
-		js.coe[job] = boolValue(pj.def.ContinueOnError, false, jobScope(job))
+		if hasMatrix {
+			job.Matrix = l.Values
+		}
+		var legScope *expr.Scope
+		if hasMatrix || strings.Contains(bare.Name, "${{") || pj.def.ContinueOnError.IsExpr() {
+			legScope = jobScope(job)
+			job.Name = displayName(pj.def, legScope, l)
+		}
+		js.coe[job] = boolValue(pj.def.ContinueOnError, false, legScope)
 		js.legs = append(js.legs, job)
 	}
 	js.queued = append([]*Job(nil), js.legs...)
+	d.active = append(d.active, js)
 }
 
 // holds evaluates the job's if.
@@ -309,20 +335,20 @@ func (d *dispatch) holds(pj *planJob, scope *expr.Scope) (bool, error) {
 func (d *dispatch) skip(js *jobState, job *Job, result Result, reason error) {
 	d.r.SkipJob(job, result, reason)
 	js.outcome = Outcome{Result: result}
-	js.done = true
+	d.jobDone(js)
 }
 
-// startLegs starts queued legs while the limits allow.
+// startLegs starts queued legs while the limits allow, in plan order.
 func (d *dispatch) startLegs() {
-	for _, pj := range d.p.jobs {
-		js := d.jobs[pj.id]
+	kept := d.active[:0]
+	for i, js := range d.active {
 		for len(js.queued) > 0 {
 			if js.limit > 0 {
 				if js.running >= js.limit {
 					break
 				}
 			} else if d.running >= d.s.limit {
-				return
+				break
 			}
 			job := js.queued[0]
 			js.queued = js.queued[1:]
@@ -332,7 +358,11 @@ func (d *dispatch) startLegs() {
 			}
 			d.start(js, job)
 		}
+		if len(js.queued) > 0 {
+			kept = append(kept, d.active[i])
+		}
 	}
+	d.active = kept
 }
 
 func (d *dispatch) start(js *jobState, job *Job) {
@@ -341,6 +371,7 @@ func (d *dispatch) start(js *jobState, job *Job) {
 	ctx, cancel := context.WithCancel(context.WithoutCancel(d.ctx))
 	js.cancel[job] = cancel
 	js.running++
+	d.inflight++
 	if js.limit == 0 {
 		d.running++
 	}
@@ -379,6 +410,7 @@ func (d *dispatch) finishLeg(ld legDone) {
 	js := ld.js
 	delete(js.cancel, ld.job)
 	js.running--
+	d.inflight--
 	if js.limit == 0 {
 		d.running--
 	}
@@ -420,7 +452,6 @@ func (d *dispatch) recordLeg(js *jobState, job *Job, out Outcome) {
 	if js.finished < len(js.legs) {
 		return
 	}
-	js.done = true
 	switch {
 	case js.hasFail:
 		js.outcome.Result = Failure
@@ -429,6 +460,7 @@ func (d *dispatch) recordLeg(js *jobState, job *Job, out Outcome) {
 	default:
 		js.outcome.Result = Success
 	}
+	d.jobDone(js)
 }
 
 // onCancel applies a run cancellation: running jobs whose if no longer holds
@@ -446,7 +478,7 @@ func (d *dispatch) onCancel() {
 // stillHolds re-evaluates a started job's if once the run is cancelled, as
 // GitHub's server does.
 func (d *dispatch) stillHolds(js *jobState, job *Job) bool {
-	scope := d.scope(js.pj)
+	scope := d.scope(js.pj, d.needs(js.pj))
 	scope.Cancelled = true
 	v, err := js.pj.cond.Eval(scope)
 	return err == nil && expr.Truthy(v)
