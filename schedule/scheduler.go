@@ -91,20 +91,20 @@ type jobState struct {
 	dependents []*jobState
 	waiting    int  // needs not done yet
 	anyFailed  bool // the job or an ancestor failed
-	decided  bool
-	legs     []*Job
-	queued   []*Job
-	running  int
-	finished int
-	cancel   map[*Job]context.CancelFunc
-	coe      map[*Job]bool // continue-on-error per leg
-	failed   bool          // a leg failed (fail-fast applies once)
-	limit    int           // explicit max-parallel, 0 when unset
-	failFast bool
-	outcome  Outcome
-	done     bool
-	hasFail  bool
-	hasCanc  bool
+	decided    bool
+	legs       []*Job
+	queued     []*Job
+	running    int
+	finished   int
+	cancel     map[*Job]context.CancelFunc
+	coe        map[*Job]bool // continue-on-error per leg
+	failed     bool          // a leg failed (fail-fast applies once)
+	limit      int           // explicit max-parallel, 0 when unset
+	failFast   bool
+	outcome    Outcome
+	done       bool
+	hasFail    bool
+	hasCanc    bool
 }
 
 type legDone struct {
