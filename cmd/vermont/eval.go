@@ -73,21 +73,27 @@ func runEval(ctx context.Context, args []string, io stdio) int {
 // readContexts loads the --context file: a JSON object mapping context
 // names to values. No file means no contexts.
 func readContexts(name string) (map[string]any, error) {
+	return readJSONObject("--context", name, "a JSON object whose keys are context names")
+}
+
+// readJSONObject reads a file holding one JSON object; no file name gives
+// an empty object. flag and want make the error say what was expected.
+func readJSONObject(flag, name, want string) (map[string]any, error) {
 	if name == "" {
 		return map[string]any{}, nil
 	}
 	data, err := os.ReadFile(name)
 	if err != nil {
-		return nil, fmt.Errorf("--context: %w", err)
+		return nil, fmt.Errorf("%s: %w", flag, err)
 	}
-	var contexts map[string]any
-	if err := json.Unmarshal(data, &contexts); err != nil {
-		return nil, fmt.Errorf("--context %s: want a JSON object whose keys are context names: %w", name, err)
+	var m map[string]any
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("%s %s: want %s: %w", flag, name, want, err)
 	}
-	if contexts == nil {
-		contexts = map[string]any{}
+	if m == nil {
+		m = map[string]any{}
 	}
-	return contexts, nil
+	return m, nil
 }
 
 // printExprError prints err as eval:LINE:COL: message, the column counted

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -383,19 +382,9 @@ func mustAbs(p string) string {
 	return a
 }
 
+// readEvent reads the -e event payload.
 func readEvent(path string) (map[string]any, error) {
-	if path == "" {
-		return map[string]any{}, nil
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("event: %w", err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("event %s: %w", path, err)
-	}
-	return m, nil
+	return readJSONObject("-e", path, "the event's webhook payload as a JSON object")
 }
 
 // readDotEnv reads a file of NAME=VALUE lines (the format of .env files,
