@@ -47,7 +47,7 @@ type wfFixture struct {
 	b  *containerd.Backend
 }
 
-func newWFFixture(t *testing.T, ns string) *wfFixture {
+func newWFFixture(t testing.TB, ns string) *wfFixture {
 	t.Helper()
 	d := containerd.SharedDaemon(t)
 	c := d.Client(t, ctrd.WithNamespace(ns))
@@ -89,44 +89,12 @@ const hostOnly = "VERMONT_HOST_ONLY=leaked"
 // fixture's backend, with testdata/containers as the repository.
 func (f *wfFixture) runWorkflow(t *testing.T, name string, o wfOpts) wfRun {
 	t.Helper()
-	file := filepath.Join("..", "..", "testdata", "containers", name)
-	src, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wf, err := workflow.Parse(file, src)
-	if err != nil {
-		t.Fatalf("parse: %v", err)
-	}
-	root, err := filepath.Abs(filepath.Dir(file))
-	if err != nil {
-		t.Fatal(err)
-	}
-	repo := exec.Repo{Root: root, SHA: strings.Repeat("a", 40), Ref: "refs/heads/main", Repository: "octo/containers"}
-	gh := exec.GitHubContext(exec.GitHubOptions{EventName: "push", Repo: repo, Workflow: wf.Name.Value, WorkflowFile: name, RunID: f.ns})
-	plan, err := schedule.NewPlan(wf, schedule.WithContexts(map[string]any{"github": gh, "secrets": map[string]any{}, "vars": map[string]any{}, "inputs": map[string]any{}}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := actions.NewResolver(actions.WithCacheDir(t.TempDir()), actions.WithOffline(true), actions.WithRepoDir(root))
-	if err != nil {
-		t.Fatal(err)
-	}
-	platforms := o.platforms
-	if platforms == nil {
-		platforms = map[string]string{"ubuntu-latest": busyboxImage}
-	}
 	var rec exec.Recorder
 	var sink exec.Sink = &rec
 	if o.sink != nil {
 		sink = exec.SinkFunc(func(e exec.Event) { rec.Emit(e); o.sink(e) })
 	}
-	r, err := exec.New(f.b, exec.WithSink(sink), exec.WithWorkDir(t.TempDir()), exec.WithRepo(repo), exec.WithResolver(res),
-		exec.WithPlatforms(platforms), exec.WithRunID(f.ns), exec.WithBaseEnv(append(os.Environ(), hostOnly)),
-		exec.WithCancelGrace(10*time.Second))
-	if err != nil {
-		t.Fatal(err)
-	}
+	plan, r := f.prepare(t, name, o.platforms, sink)
 	ctx := o.ctx
 	if ctx == nil {
 		ctx = context.Background()
@@ -134,6 +102,50 @@ func (f *wfFixture) runWorkflow(t *testing.T, name string, o wfOpts) wfRun {
 	out := wfRun{res: schedule.New(schedule.WithLimit(4)).Run(ctx, plan, r)}
 	out.events = rec.Events()
 	return out
+}
+
+// prepare parses and plans testdata/containers/<name>, and makes a Runner on
+// the fixture's backend with testdata/containers as the repository.
+// platforms defaults to ubuntu-latest → busybox.
+func (f *wfFixture) prepare(tb testing.TB, name string, platforms map[string]string, sink exec.Sink, jobs ...string) (*schedule.Plan, *exec.Runner) {
+	tb.Helper()
+	file := filepath.Join("..", "..", "testdata", "containers", name)
+	src, err := os.ReadFile(file)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	wf, err := workflow.Parse(file, src)
+	if err != nil {
+		tb.Fatalf("parse: %v", err)
+	}
+	root, err := filepath.Abs(filepath.Dir(file))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	repo := exec.Repo{Root: root, SHA: strings.Repeat("a", 40), Ref: "refs/heads/main", Repository: "octo/containers"}
+	gh := exec.GitHubContext(exec.GitHubOptions{EventName: "push", Repo: repo, Workflow: wf.Name.Value, WorkflowFile: name, RunID: f.ns})
+	popts := []schedule.PlanOption{schedule.WithContexts(map[string]any{"github": gh, "secrets": map[string]any{}, "vars": map[string]any{}, "inputs": map[string]any{}})}
+	if len(jobs) > 0 {
+		popts = append(popts, schedule.WithJobs(jobs...))
+	}
+	plan, err := schedule.NewPlan(wf, popts...)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	res, err := actions.NewResolver(actions.WithCacheDir(tb.TempDir()), actions.WithOffline(true), actions.WithRepoDir(root))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if platforms == nil {
+		platforms = map[string]string{"ubuntu-latest": busyboxImage}
+	}
+	r, err := exec.New(f.b, exec.WithSink(sink), exec.WithWorkDir(tb.TempDir()), exec.WithRepo(repo), exec.WithResolver(res),
+		exec.WithPlatforms(platforms), exec.WithRunID(f.ns), exec.WithBaseEnv(append(os.Environ(), hostOnly)),
+		exec.WithCancelGrace(10*time.Second))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return plan, r
 }
 
 // lines returns a job's log lines, prefixed with their level when they
@@ -199,7 +211,7 @@ func (r wfRun) wantLines(t *testing.T, job string, want ...string) {
 // wantNothingLeft lists, through the client, everything of the namespace a
 // run could leak: every container, active or labelled snapshots, and
 // labelled leases.
-func (f *wfFixture) wantNothingLeft(t *testing.T) {
+func (f *wfFixture) wantNothingLeft(t testing.TB) {
 	t.Helper()
 	ctx := f.c.Context(context.Background())
 	var left []string
@@ -356,4 +368,27 @@ func TestRunnerMissingImage(t *testing.T) {
 		t.Errorf("no error naming the missing image:\n%s", r.all())
 	}
 	f.wantNothingLeft(t)
+}
+
+// BenchmarkRunnerJob runs whole jobs on an image through schedule and
+// exec.Runner, as `vermont run` does: job directories, the job container's
+// start, each step's script file, command files and environment, the exec,
+// and the removal of everything. The per-step cost of the runner is the
+// difference between the two cases divided by 10.
+func BenchmarkRunnerJob(b *testing.B) {
+	f := newWFFixture(b, "bench-runner")
+	for _, job := range []string{"one-step", "eleven-steps"} {
+		b.Run(job, func(b *testing.B) {
+			plan, r := f.prepare(b, "bench.yml", nil, exec.SinkFunc(func(exec.Event) {}), job)
+			s := schedule.New()
+			ctx := context.Background()
+			b.ResetTimer()
+			for range b.N {
+				if res := s.Run(ctx, plan, r); res.Result != schedule.Success {
+					b.Fatalf("run: %s", res.Result)
+				}
+			}
+		})
+	}
+	f.wantNothingLeft(b)
 }
