@@ -184,52 +184,16 @@ func (f *runFlags) plan(event string, io stdio) ([]runPlan, int) {
 	var plans []runPlan
 	failed := false
 	for _, path := range paths {
-		wf, diags, err := parseWorkflowFile(p, path)
-		if errors.Is(err, errNotWorkflow) {
-			continue
-		}
-		if err != nil {
+		plan, ok, err := f.planFile(p, path, event, payload, ctxs, repo, matrix, io)
+		switch {
+		case err != nil:
 			fmt.Fprintf(io.err, "vermont run: %v\n", err)
 			return nil, 1
-		}
-		if len(diags) > 0 {
-			for _, d := range diags {
-				fmt.Fprintln(io.err, d)
-			}
+		case !ok:
 			failed = true
-			continue
+		case plan != nil:
+			plans = append(plans, *plan)
 		}
-		trig := workflow.TriggerFromPayload(event, payload)
-		if trig.Ref == "" && (event == "push" || strings.HasPrefix(event, "pull_request")) {
-			trig.Ref = repo.Ref
-		}
-		if !wf.Matches(trig) {
-			continue
-		}
-		wctx := f.workflowContexts(ctxs, wf, path, event, payload, repo)
-		opts := []schedule.PlanOption{schedule.WithContexts(wctx)}
-		if len(f.jobs) > 0 {
-			keep := f.jobs[:0:0]
-			for _, id := range f.jobs {
-				if wf.Job(id) != nil {
-					keep = append(keep, id)
-				}
-			}
-			if len(keep) == 0 {
-				continue
-			}
-			opts = append(opts, schedule.WithJobs(keep...))
-		}
-		if len(matrix) > 0 {
-			opts = append(opts, schedule.WithMatrix(matrix))
-		}
-		plan, err := schedule.NewPlan(wf, opts...)
-		if err != nil {
-			fmt.Fprintf(io.err, "%v\n", err)
-			failed = true
-			continue
-		}
-		plans = append(plans, runPlan{file: path, plan: plan})
 	}
 	if failed {
 		return nil, 1
@@ -253,6 +217,55 @@ func (f *runFlags) repo() exec.Repo {
 		repo.Root = mustAbs(f.dir)
 	}
 	return repo
+}
+
+// planFile parses and plans one workflow file. It returns nil when the
+// event does not trigger the workflow (or -j names none of its jobs), ok
+// false after printing its diagnostics, and an error when the file cannot be
+// read.
+func (f *runFlags) planFile(p *workflow.YAMLParser, path, event string, payload map[string]any, ctxs *baseContexts, repo exec.Repo, matrix map[string]string, io stdio) (*runPlan, bool, error) {
+	wf, diags, err := parseWorkflowFile(p, path)
+	if errors.Is(err, errNotWorkflow) {
+		return nil, true, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	if len(diags) > 0 {
+		for _, d := range diags {
+			fmt.Fprintln(io.err, d)
+		}
+		return nil, false, nil
+	}
+	trig := workflow.TriggerFromPayload(event, payload)
+	if trig.Ref == "" && (event == "push" || strings.HasPrefix(event, "pull_request")) {
+		trig.Ref = repo.Ref
+	}
+	if !wf.Matches(trig) {
+		return nil, true, nil
+	}
+	opts := []schedule.PlanOption{schedule.WithContexts(f.workflowContexts(ctxs, wf, path, event, payload, repo))}
+	if len(f.jobs) > 0 {
+		var keep []string
+		for _, id := range f.jobs {
+			if wf.Job(id) != nil {
+				keep = append(keep, id)
+			}
+		}
+		if len(keep) == 0 {
+			return nil, true, nil
+		}
+		opts = append(opts, schedule.WithJobs(keep...))
+	}
+	if len(matrix) > 0 {
+		opts = append(opts, schedule.WithMatrix(matrix))
+	}
+	plan, err := schedule.NewPlan(wf, opts...)
+	if err != nil {
+		fmt.Fprintln(io.err, err)
+		return nil, false, nil
+	}
+	return &runPlan{file: path, plan: plan}, true, nil
 }
 
 // baseContexts are the contexts shared by every workflow of the run.
