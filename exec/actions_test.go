@@ -139,6 +139,7 @@ func TestActionsLocal(t *testing.T) {
 			needs: func(t *testing.T) { needNode(t) }, // ./nested uses the JavaScript js-cond
 			results: map[string]schedule.Result{
 				"composite": schedule.Success, "missing-input": schedule.Success, "recursive": schedule.Failure,
+				"no-shell": schedule.Failure,
 			},
 			lines: map[string][]string{
 				"composite": {
@@ -178,7 +179,7 @@ func TestActionsLocal(t *testing.T) {
 					"after recursion outcome=failure",
 				},
 			},
-			absent: []string{"LOUD world", "quiet Vermont", "js-cond pre ran"},
+			absent: []string{"LOUD world", "quiet Vermont", "js-cond pre ran", "must not run"},
 			check: func(t *testing.T, r run) {
 				// The recursion stops at the limit: 10 levels ran ("up to
 				// 10 composite actions in one workflow"), the 11th was
@@ -191,6 +192,16 @@ func TestActionsLocal(t *testing.T) {
 				}
 				if n != 11 {
 					t.Errorf("./recursive started %d times, want 11 (10 levels, then the refused one)", n)
+				}
+				// A composite run step without shell: the diagnostic, at
+				// its position in the action's file, and nothing run.
+				found := false
+				for _, l := range r.lines("no-shell") {
+					found = found || strings.HasPrefix(l, "error: action ./noshell: /") &&
+						strings.HasSuffix(l, `/noshell/action.yml:6:12: a run step of a composite action needs "shell" [key]`)
+				}
+				if !found {
+					t.Errorf("job no-shell: no positioned error about the missing shell:\n%s", strings.Join(r.lines("no-shell"), "\n"))
 				}
 				if e := r.step("composite", "Run ./nested"); e.Outputs["result"] != "Nested hello, deep!" {
 					t.Errorf("./nested outputs %v", e.Outputs)
