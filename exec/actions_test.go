@@ -155,7 +155,7 @@ func TestActionsLocal(t *testing.T) {
 					"LOUD Vermont",
 					// The action's own files, github.action_path ==
 					// GITHUB_ACTION_PATH, shell: python.
-					"tool.sh ran from composite",
+					"tool.sh ran from composite repository=[] ref=[]",
 					"action path ok: composite",
 					"python in composite for world",
 					"python in composite for Vermont",
@@ -376,7 +376,8 @@ func TestActionsRemote(t *testing.T) {
 			if r.res.Result != schedule.Success {
 				t.Fatalf("result %s\n%s", r.res.Result, r.all())
 			}
-			wantLines(t, r, "action", "greet.sh from the action cache greets remote", "remote output=remote hello remote")
+			wantLines(t, r, "action", "greet.sh from the action cache greets remote", "remote output=remote hello remote",
+				"action repository=octo/greet-action ref=v1")
 			wantLines(t, r, "call / say", "greet.sh from the action cache greets the reusable workflow",
 				"in the reusable workflow remote hello the reusable workflow")
 			wantLines(t, r, "after", "called said remote hi caller")

@@ -351,7 +351,13 @@ func (j *jobRun) defaultEnv(f *frame, stepID string, files *commandFiles) map[st
 	}
 	if f != nil && f.actionPath != "" {
 		m["GITHUB_ACTION_PATH"] = f.actionPath
-		m["GITHUB_ACTION_REPOSITORY"] = f.actionRef
+		// owner/repo and ref of a remote action ("actions/checkout",
+		// "v4"); empty for ./path and $/path ones, as on GitHub.
+		m["GITHUB_ACTION_REPOSITORY"], m["GITHUB_ACTION_REF"] = "", ""
+		if ref, err := workflow.ParseReference(f.actionRef); err == nil && ref.Kind == workflow.RepoRef {
+			m["GITHUB_ACTION_REPOSITORY"] = ref.Owner + "/" + ref.Repo
+			m["GITHUB_ACTION_REF"] = ref.Ref
+		}
 	}
 	if files != nil {
 		m["GITHUB_ENV"] = files.env
