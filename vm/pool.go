@@ -179,6 +179,9 @@ func (p *Pool) Start(ctx context.Context) error {
 	loopCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	p.cancel = cancel
 	go p.run(loopCtx)
+	if p.opts.queuePoll > 0 {
+		go p.pollQueued(loopCtx)
+	}
 	if err := p.do(ctx, func(lctx context.Context) { p.applyReconcile(lctx, plan) }); err != nil {
 		return fmt.Errorf("vm: start: %w", err)
 	}

@@ -53,6 +53,26 @@ type options struct {
 	stateDir         string
 	prefix           string
 	destroyBusy      bool
+	queuePoll        time.Duration // < 0: off
+}
+
+// DefaultQueuePoll is how often the pool asks GitHub for queued jobs.
+const DefaultQueuePoll = 2 * time.Minute
+
+// WithQueuePoll sets how often, besides at Start, the pool asks GitHub for
+// queued jobs that its labels serve, so that demand whose webhook was lost
+// is still served (default DefaultQueuePoll). Zero turns the polling off.
+func WithQueuePoll(d time.Duration) Option {
+	return func(o *options) error {
+		if d < 0 {
+			return fmt.Errorf("vm: WithQueuePoll(%s): must not be negative", d)
+		}
+		if d == 0 {
+			d = -1
+		}
+		o.queuePoll = d
+		return nil
+	}
 }
 
 // WithPools sets the pools. Without it the pool manager runs one pool named
@@ -199,6 +219,9 @@ func (o *options) applyDefaults() error {
 	}
 	if o.prefix == "" {
 		o.prefix = DefaultPrefix
+	}
+	if o.queuePoll == 0 {
+		o.queuePoll = DefaultQueuePoll
 	}
 	return nil
 }
