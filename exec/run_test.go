@@ -26,6 +26,7 @@ type run struct {
 }
 
 type runOpts struct {
+	bind     bool
 	secrets  map[string]any
 	baseEnv  []string
 	repo     *exec.Repo
@@ -61,7 +62,7 @@ func runFile(t *testing.T, file string, o runOpts) run {
 	for _, v := range o.secrets {
 		m.Add(fmt.Sprint(v))
 	}
-	opts := []exec.Option{exec.WithSink(&rec), exec.WithMasker(&m), exec.WithWorkDir(t.TempDir()), exec.WithRepo(repo), exec.WithDebug(o.debug), exec.WithCancelGrace(10 * time.Second)}
+	opts := []exec.Option{exec.WithSink(&rec), exec.WithMasker(&m), exec.WithWorkDir(t.TempDir()), exec.WithRepo(repo), exec.WithDebug(o.debug), exec.WithBind(o.bind), exec.WithCancelGrace(10 * time.Second)}
 	if o.baseEnv != nil {
 		opts = append(opts, exec.WithBaseEnv(o.baseEnv))
 	}
@@ -352,4 +353,23 @@ func TestRunReusableWorkflow(t *testing.T) {
 	}
 	wantLines(t, r, "call / greet", "hello vermont x2 loud=false secret=***")
 	wantLines(t, r, "use", "called said hi-vermont (success)")
+}
+
+// TestRunBind runs a job directly in the working tree (--bind): no checkout
+// needed, and what the job writes stays there.
+func TestRunBind(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	if err := os.WriteFile(filepath.Join(root, "marker.txt"), []byte("in the working tree\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	repo := exec.Repo{Root: root, Repository: "octo/hello"}
+	r := runFile(t, td("bind.yml"), runOpts{repo: &repo, bind: true})
+	if r.res.Result != schedule.Success {
+		t.Fatalf("result %s\n%s", r.res.Result, r.all())
+	}
+	wantLines(t, r, "bound", "in the working tree")
+	if b, err := os.ReadFile(filepath.Join(root, "from-job.txt")); err != nil || string(b) != "written by the job\n" {
+		t.Fatalf("file written by the bound job: %q, %v", b, err)
+	}
 }
