@@ -196,14 +196,14 @@ func TestActionsLocal(t *testing.T) {
 				// A composite run step without shell: the diagnostic, at
 				// its position in the action's file, and nothing run.
 				found := false
-				for _, l := range r.lines("no-shell") {
+				for _, l := range r.events.Lines("no-shell") {
 					found = found || strings.HasPrefix(l, "error: action ./noshell: /") &&
 						strings.HasSuffix(l, `/noshell/action.yml:6:12: a run step of a composite action needs "shell" [key]`)
 				}
 				if !found {
-					t.Errorf("job no-shell: no positioned error about the missing shell:\n%s", strings.Join(r.lines("no-shell"), "\n"))
+					t.Errorf("job no-shell: no positioned error about the missing shell:\n%s", strings.Join(r.events.Lines("no-shell"), "\n"))
 				}
-				if e := r.step("composite", "Run ./nested"); e.Outputs["result"] != "Nested hello, deep!" {
+				if e := r.events.Step("composite", "Run ./nested"); e.Outputs["result"] != "Nested hello, deep!" {
 					t.Errorf("./nested outputs %v", e.Outputs)
 				}
 			},
@@ -270,10 +270,10 @@ func TestActionsLocal(t *testing.T) {
 				if got := r.started("failing"); !slices.Equal(got, want) {
 					t.Errorf("job failing: steps started\n%q\nwant\n%q", got, want)
 				}
-				if strings.Contains(strings.Join(r.lines("failing"), "\n"), "js-cond p") {
-					t.Errorf("job failing: js-cond's pre or post ran:\n%s", strings.Join(r.lines("failing"), "\n"))
+				if strings.Contains(strings.Join(r.events.Lines("failing"), "\n"), "js-cond p") {
+					t.Errorf("job failing: js-cond's pre or post ran:\n%s", strings.Join(r.events.Lines("failing"), "\n"))
 				}
-				e := r.step("js", "greet first")
+				e := r.events.Step("js", "greet first")
 				if e.Outputs["greeting"] != "hello Mona" || e.Outputs["leak"] != "the secret is ***" {
 					t.Errorf("outputs of greet first: %v", e.Outputs)
 				}
@@ -306,18 +306,18 @@ func TestActionsLocal(t *testing.T) {
 				}
 			}
 			for job, want := range tc.lines {
-				wantLines(t, r, job, want...)
+				r.events.WantLines(t, job, want...)
 			}
 			for _, s := range tc.absent {
 				if strings.Contains(r.everything(), s) {
-					t.Errorf("an event contains %q:\n%s", s, r.all())
+					t.Errorf("an event contains %q:\n%s", s, r.events.String())
 				}
 			}
 			if tc.check != nil {
 				tc.check(t, r)
 			}
 			if t.Failed() {
-				t.Logf("all events:\n%s", r.all())
+				t.Logf("all events:\n%s", r.events.String())
 			}
 		})
 	}
@@ -374,14 +374,14 @@ func TestActionsRemote(t *testing.T) {
 			}
 			r := runFile(t, file, runOpts{resolver: res})
 			if r.res.Result != schedule.Success {
-				t.Fatalf("result %s\n%s", r.res.Result, r.all())
+				t.Fatalf("result %s\n%s", r.res.Result, r.events.String())
 			}
-			wantLines(t, r, "action", "greet.sh from the action cache greets remote", "remote output=remote hello remote",
+			r.events.WantLines(t, "action", "greet.sh from the action cache greets remote", "remote output=remote hello remote",
 				"action repository=octo/greet-action ref=v1")
-			wantLines(t, r, "call / say", "greet.sh from the action cache greets the reusable workflow",
+			r.events.WantLines(t, "call / say", "greet.sh from the action cache greets the reusable workflow",
 				"in the reusable workflow remote hello the reusable workflow")
-			wantLines(t, r, "after", "called said remote hi caller")
-			wantLines(t, r, "checkout", "data from octo/data", dataSHA)
+			r.events.WantLines(t, "after", "called said remote hi caller")
+			r.events.WantLines(t, "checkout", "data from octo/data", dataSHA)
 			// Each repository was fetched once, by the first run; the
 			// action used by two jobs at once was fetched only once.
 			for _, repo := range []string{"octo/greet-action", "octo/workflows", "octo/data"} {
@@ -400,16 +400,16 @@ func TestActionsRemote(t *testing.T) {
 		}
 		r := runFile(t, file, runOpts{resolver: res})
 		if r.res.Jobs["action"].Result != schedule.Failure {
-			t.Fatalf("job action: %s, want failure\n%s", r.res.Jobs["action"].Result, r.all())
+			t.Fatalf("job action: %s, want failure\n%s", r.res.Jobs["action"].Result, r.events.String())
 		}
 		found := false
-		for _, l := range r.lines("action") {
+		for _, l := range r.events.Lines("action") {
 			if strings.Contains(l, "octo/greet-action@v1 is not in the action cache") && strings.Contains(l, "vermont actions pull") {
 				found = true
 			}
 		}
 		if !found {
-			t.Errorf("no clear error naming the missing action:\n%s", r.all())
+			t.Errorf("no clear error naming the missing action:\n%s", r.events.String())
 		}
 	})
 }

@@ -7,13 +7,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/vermont-ci/vermont/exec"
+	"github.com/vermont-ci/vermont/exec/exectest"
 	"github.com/vermont-ci/vermont/exec/host"
 	"github.com/vermont-ci/vermont/schedule"
 	"github.com/vermont-ci/vermont/workflow"
@@ -22,7 +21,7 @@ import (
 // run is one run of a testdata workflow on the host backend.
 type run struct {
 	res    *schedule.RunResult
-	events []exec.Event
+	events exectest.Events
 }
 
 type runOpts struct {
@@ -81,59 +80,10 @@ func runFile(t *testing.T, file string, o runOpts) run {
 	return run{res: res, events: rec.Events()}
 }
 
-// lines returns the log lines of a job, with their level as a prefix when
-// they have one ("warning: …").
-func (r run) lines(job string) []string {
-	var out []string
-	for _, e := range r.events {
-		if e.Kind == exec.Log && e.Job == job {
-			l := e.Line
-			if e.Level != "" {
-				l = e.Level + ": " + l
-			}
-			out = append(out, l)
-		}
-	}
-	return out
-}
-
-func (r run) all() string {
-	var b strings.Builder
-	for _, e := range r.events {
-		fmt.Fprintf(&b, "%s %s %s %s %s %s\n", e.Kind, e.Job, e.Step, e.Level, e.Line, e.Result)
-	}
-	return b.String()
-}
-
-func (r run) step(job, step string) exec.Event {
-	for _, e := range r.events {
-		if e.Kind == exec.StepFinished && e.Job == job && e.Step == step {
-			return e
-		}
-	}
-	return exec.Event{}
-}
-
-func wantLines(t *testing.T, r run, job string, want ...string) {
-	t.Helper()
-	got := r.lines(job)
-	for _, w := range want {
-		found := false
-		for _, g := range got {
-			if g == w {
-				found = true
-			}
-		}
-		if !found {
-			t.Errorf("job %s: no line %q in\n%s", job, w, strings.Join(got, "\n"))
-		}
-	}
-}
-
 func notLines(t *testing.T, r run, substr string) {
 	t.Helper()
-	if strings.Contains(r.all(), substr) {
-		t.Errorf("output contains %q:\n%s", substr, r.all())
+	if strings.Contains(r.events.String(), substr) {
+		t.Errorf("output contains %q:\n%s", substr, r.events.String())
 	}
 }
 
@@ -143,24 +93,24 @@ func TestRunHello(t *testing.T) {
 	t.Parallel()
 	r := runFile(t, td("hello.yml"), runOpts{})
 	if r.res.Result != schedule.Success {
-		t.Fatalf("result %s\n%s", r.res.Result, r.all())
+		t.Fatalf("result %s\n%s", r.res.Result, r.events.String())
 	}
-	wantLines(t, r, "hello", "Hello from Vermont on Linux", "event=push sha=aaaaaaa")
+	r.events.WantLines(t, "hello", "Hello from Vermont on Linux", "event=push sha=aaaaaaa")
 }
 
 func TestRunCommandFilesAndEnv(t *testing.T) {
 	t.Parallel()
 	r := runFile(t, td("files.yml"), runOpts{})
 	if r.res.Result != schedule.Success {
-		t.Fatalf("result %s\n%s", r.res.Result, r.all())
+		t.Fatalf("result %s\n%s", r.res.Result, r.events.String())
 	}
-	wantLines(t, r, "produce",
+	r.events.WantLines(t, "produce",
 		"level=step wf=from-workflow ctx=step",
 		"level=job env-file=set by step one ctx=set by step one",
 		"block=first+second+",
 		"tool-on-path",
 		"out=hello world")
-	wantLines(t, r, "consume", "got=hello world result=success", `multi="line one\nline two"`)
+	r.events.WantLines(t, "consume", "got=hello world result=success", `multi="line one\nline two"`)
 	if got := r.res.Jobs["produce"].Outputs["multi"]; got != "line one\nline two" {
 		t.Errorf("multi-line output %q", got)
 	}
@@ -184,11 +134,11 @@ func TestRunConditions(t *testing.T) {
 			t.Errorf("job %s: %s, want %s", job, got, res)
 		}
 	}
-	wantLines(t, r, "steps", "soft outcome=failure conclusion=success", "failure seen, hard=failure", "always runs")
-	wantLines(t, r, "after", "steps result=failure")
+	r.events.WantLines(t, "steps", "soft outcome=failure conclusion=success", "failure seen, hard=failure", "always runs")
+	r.events.WantLines(t, "after", "steps result=failure")
 	notLines(t, r, "must not run")
 	notLines(t, r, "never")
-	if e := r.step("steps", "skipped after failure"); e.Result != schedule.Skipped {
+	if e := r.events.Step("steps", "skipped after failure"); e.Result != schedule.Skipped {
 		t.Errorf("step after failure: %+v", e)
 	}
 	if r.res.Result != schedule.Failure {
@@ -200,15 +150,15 @@ func TestRunShells(t *testing.T) {
 	t.Parallel()
 	r := runFile(t, td("shells.yml"), runOpts{})
 	if r.res.Result != schedule.Success {
-		t.Fatalf("result %s\n%s", r.res.Result, r.all())
+		t.Fatalf("result %s\n%s", r.res.Result, r.events.String())
 	}
-	wantLines(t, r, "shells", "bash pipefail is pipefail on", "sh in sub", "python says shells", "perl custom shell", "pf=failure dir=deeper")
+	r.events.WantLines(t, "shells", "bash pipefail is pipefail on", "sh in sub", "python says shells", "perl custom shell", "pf=failure dir=deeper")
 }
 
 func TestRunWorkflowCommandsAndMasking(t *testing.T) {
 	t.Parallel()
 	r := runFile(t, td("commands.yml"), runOpts{secrets: map[string]any{"MY_SECRET": "super-s3cret-value"}})
-	wantLines(t, r, "commands",
+	r.events.WantLines(t, "commands",
 		"the value is ***",
 		"group: My group", "inside", "endgroup: ",
 		"notice: app.js:3: Heads up: a notice",
@@ -222,7 +172,7 @@ func TestRunWorkflowCommandsAndMasking(t *testing.T) {
 	notLines(t, r, "hide-me-please")
 	notLines(t, r, "super-s3cret-value")
 	notLines(t, r, "hidden debug")
-	if e := r.step("commands", "Run echo \"::set-env name=X::y\""); e.Outcome != schedule.Failure || e.Result != schedule.Success {
+	if e := r.events.Step("commands", "Run echo \"::set-env name=X::y\""); e.Outcome != schedule.Failure || e.Result != schedule.Success {
 		t.Errorf("set-env step outcome %q, want failure", e.Outcome)
 	}
 }
@@ -230,27 +180,27 @@ func TestRunWorkflowCommandsAndMasking(t *testing.T) {
 func TestRunDebug(t *testing.T) {
 	t.Parallel()
 	r := runFile(t, td("commands.yml"), runOpts{debug: true})
-	wantLines(t, r, "commands", "debug: hidden debug")
+	r.events.WantLines(t, "commands", "debug: hidden debug")
 }
 
 func TestRunMatrix(t *testing.T) {
 	t.Parallel()
 	r := runFile(t, td("matrix.yml"), runOpts{})
 	if r.res.Result != schedule.Success {
-		t.Fatalf("result %s\n%s", r.res.Result, r.all())
+		t.Fatalf("result %s\n%s", r.res.Result, r.events.String())
 	}
-	wantLines(t, r, "test (linux, 1, yes)", "leg os=linux v=1 extra=yes index=0/3")
-	wantLines(t, r, "test (linux, 2, yes)", "leg os=linux v=2 extra=yes index=1/3")
-	wantLines(t, r, "test (windows, 2)", "leg os=windows v=2 extra= index=2/3")
+	r.events.WantLines(t, "test (linux, 1, yes)", "leg os=linux v=1 extra=yes index=0/3")
+	r.events.WantLines(t, "test (linux, 2, yes)", "leg os=linux v=2 extra=yes index=1/3")
+	r.events.WantLines(t, "test (windows, 2)", "leg os=windows v=2 extra= index=2/3")
 }
 
 func TestRunStepTimeout(t *testing.T) {
 	t.Parallel()
 	r := runFile(t, td("timeout.yml"), runOpts{})
 	if r.res.Jobs["slow"].Result != schedule.Failure {
-		t.Fatalf("result %v\n%s", r.res.Jobs, r.all())
+		t.Fatalf("result %v\n%s", r.res.Jobs, r.events.String())
 	}
-	wantLines(t, r, "slow", "error: the step has timed out", "cleanup ran")
+	r.events.WantLines(t, "slow", "error: the step has timed out", "cleanup ran")
 }
 
 // TestRunCancel cancels a run in the middle of a step: the step's process
@@ -264,41 +214,17 @@ func TestRunCancel(t *testing.T) {
 	go func() {
 		done <- runFile(t, td("cancel.yml"), runOpts{ctx: ctx, baseEnv: append(os.Environ(), "PIDFILE="+pidFile)})
 	}()
-	pid := waitForPID(t, pidFile)
+	pid := exectest.WaitPID(t, pidFile)
 	cancel()
 	r := <-done
 	if got := r.res.Jobs["long"].Result; got != schedule.Cancelled {
-		t.Errorf("job result %s, want cancelled\n%s", got, r.all())
+		t.Errorf("job result %s, want cancelled\n%s", got, r.events.String())
 	}
-	wantLines(t, r, "long", "always ran, cancelled=true")
+	r.events.WantLines(t, "long", "always ran, cancelled=true")
 	notLines(t, r, "must not run")
-	if alive(pid) {
+	if exectest.Alive(pid) {
 		t.Errorf("sleep %d is still running after the cancel", pid)
 	}
-}
-
-func waitForPID(t *testing.T, file string) int {
-	t.Helper()
-	for i := 0; i < 1000; i++ {
-		if b, err := os.ReadFile(file); err == nil && strings.HasSuffix(string(b), "\n") {
-			pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			return pid
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatal("no pid written")
-	return 0
-}
-
-func alive(pid int) bool {
-	if syscall.Kill(pid, 0) != nil {
-		return false
-	}
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	return err == nil && !strings.Contains(string(b), ") Z ")
 }
 
 func TestRunCheckoutLocal(t *testing.T) {
@@ -310,10 +236,10 @@ func TestRunCheckoutLocal(t *testing.T) {
 	repo := exec.Repo{Root: root, Repository: "octo/hello"}
 	r := runFile(t, td("checkout.yml"), runOpts{repo: &repo})
 	if r.res.Result != schedule.Success {
-		t.Fatalf("result %s\n%s", r.res.Result, r.all())
+		t.Fatalf("result %s\n%s", r.res.Result, r.events.String())
 	}
-	wantLines(t, r, "empty", "workspace starts empty")
-	wantLines(t, r, "checkout", "uncommitted change", "uncommitted change")
+	r.events.WantLines(t, "empty", "workspace starts empty")
+	r.events.WantLines(t, "checkout", "uncommitted change", "uncommitted change")
 }
 
 // dirResolver resolves ./ references in a directory: the seam package
@@ -349,10 +275,10 @@ func TestRunReusableWorkflow(t *testing.T) {
 	repo := exec.Repo{Root: root, Repository: "octo/hello"}
 	r := runFile(t, filepath.Join(root, ".github/workflows/caller.yml"), runOpts{repo: &repo, resolver: dirResolver{root}, secrets: map[string]any{"MY_SECRET": "pssst-value"}})
 	if r.res.Result != schedule.Success {
-		t.Fatalf("result %s\n%s", r.res.Result, r.all())
+		t.Fatalf("result %s\n%s", r.res.Result, r.events.String())
 	}
-	wantLines(t, r, "call / greet", "hello vermont x2 loud=false secret=***")
-	wantLines(t, r, "use", "called said hi-vermont (success)")
+	r.events.WantLines(t, "call / greet", "hello vermont x2 loud=false secret=***")
+	r.events.WantLines(t, "use", "called said hi-vermont (success)")
 }
 
 // TestRunBind runs a job directly in the working tree (--bind): no checkout
@@ -366,9 +292,9 @@ func TestRunBind(t *testing.T) {
 	repo := exec.Repo{Root: root, Repository: "octo/hello"}
 	r := runFile(t, td("bind.yml"), runOpts{repo: &repo, bind: true})
 	if r.res.Result != schedule.Success {
-		t.Fatalf("result %s\n%s", r.res.Result, r.all())
+		t.Fatalf("result %s\n%s", r.res.Result, r.events.String())
 	}
-	wantLines(t, r, "bound", "in the working tree")
+	r.events.WantLines(t, "bound", "in the working tree")
 	if b, err := os.ReadFile(filepath.Join(root, "from-job.txt")); err != nil || string(b) != "written by the job\n" {
 		t.Fatalf("file written by the bound job: %q, %v", b, err)
 	}

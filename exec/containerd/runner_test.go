@@ -2,7 +2,6 @@ package containerd_test
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"github.com/vermont-ci/vermont/actions"
 	"github.com/vermont-ci/vermont/exec"
 	"github.com/vermont-ci/vermont/exec/containerd"
+	"github.com/vermont-ci/vermont/exec/exectest"
 	"github.com/vermont-ci/vermont/exec/host"
 	"github.com/vermont-ci/vermont/internal/ctrd"
 	"github.com/vermont-ci/vermont/internal/ctrdtest"
@@ -79,7 +79,7 @@ type wfOpts struct {
 // wfRun is the outcome of one workflow run.
 type wfRun struct {
 	res    *schedule.RunResult
-	events []exec.Event
+	events exectest.Events
 }
 
 // hostOnly is in the host environment only: jobs on an image must not see it.
@@ -148,62 +148,12 @@ func (f *wfFixture) prepare(tb testing.TB, name string, platforms map[string]str
 	return plan, r
 }
 
-// lines returns a job's log lines, prefixed with their level when they
-// have one ("error: …").
-func (r wfRun) lines(job string) []string {
-	var out []string
-	for _, e := range r.events {
-		if e.Kind == exec.Log && e.Job == job {
-			l := e.Line
-			if e.Level != "" {
-				l = e.Level + ": " + l
-			}
-			out = append(out, l)
-		}
-	}
-	return out
-}
-
-// all prints every event, for failure messages.
-func (r wfRun) all() string {
-	var b strings.Builder
-	for _, e := range r.events {
-		fmt.Fprintf(&b, "%s [%s] %s %s %s %s\n", e.Kind, e.Job, e.Step, e.Level, e.Line, e.Result)
-	}
-	return b.String()
-}
-
-// step returns a step's StepFinished event.
-func (r wfRun) step(job, step string) exec.Event {
-	for _, e := range r.events {
-		if e.Kind == exec.StepFinished && e.Job == job && e.Step == step {
-			return e
-		}
-	}
-	return exec.Event{}
-}
-
 // wantJobs checks each job's result.
 func (r wfRun) wantJobs(t *testing.T, want map[string]schedule.Result) {
 	t.Helper()
 	for job, res := range want {
 		if got := r.res.Jobs[job].Result; got != res {
-			t.Errorf("job %s: %s, want %s\n%s", job, got, res, r.all())
-		}
-	}
-}
-
-// wantLines checks that a job printed each line, whole.
-func (r wfRun) wantLines(t *testing.T, job string, want ...string) {
-	t.Helper()
-	got := r.lines(job)
-	for _, w := range want {
-		found := false
-		for _, g := range got {
-			found = found || g == w
-		}
-		if !found {
-			t.Errorf("job %s: no line %q in\n%s", job, w, strings.Join(got, "\n"))
+			t.Errorf("job %s: %s, want %s\n%s", job, got, res, r.events.String())
 		}
 	}
 }
@@ -247,7 +197,7 @@ func TestRunnerJobOnImage(t *testing.T) {
 	f := newWFFixture(t, "wf-image")
 	r := f.runWorkflow(t, "image.yml", wfOpts{})
 	r.wantJobs(t, map[string]schedule.Result{"build": schedule.Success, "after": schedule.Success})
-	r.wantLines(t, "build",
+	r.events.WantLines(t, "build",
 		"image: busybox image",
 		"runner.os: Linux Linux",
 		"output: 42",
@@ -261,7 +211,7 @@ func TestRunnerJobOnImage(t *testing.T) {
 		"in the workspace",
 		"same container: kept",
 	)
-	r.wantLines(t, "after", "needs: 42")
+	r.events.WantLines(t, "after", "needs: 42")
 	if got := r.res.Jobs["build"].Outputs["answer"]; got != "42" {
 		t.Errorf("jobs.build.outputs.answer = %q, want 42", got)
 	}
@@ -272,7 +222,7 @@ func TestRunnerContainerJob(t *testing.T) {
 	f := newWFFixture(t, "wf-container")
 	r := f.runWorkflow(t, "container.yml", wfOpts{})
 	r.wantJobs(t, map[string]schedule.Result{"box": schedule.Success})
-	r.wantLines(t, "box",
+	r.events.WantLines(t, "box",
 		"image: container image",
 		"env: from container env / from-options / two words / from job env",
 		"runner.os: Linux",
@@ -285,12 +235,12 @@ func TestRunnerServices(t *testing.T) {
 	f := newWFFixture(t, "wf-services")
 	r := f.runWorkflow(t, "services.yml", wfOpts{})
 	r.wantJobs(t, map[string]schedule.Result{"in-container": schedule.Success, "on-host": schedule.Success})
-	r.wantLines(t, "in-container",
+	r.events.WantLines(t, "in-container",
 		"by name: from web and from api",
 		"on localhost: from web and from api",
 		"no ports published: {}",
 	)
-	r.wantLines(t, "on-host",
+	r.events.WantLines(t, "on-host",
 		"web's port 80 is published",
 		"from the host: published",
 		"steps run on the host",
@@ -302,21 +252,21 @@ func TestRunnerDockerActions(t *testing.T) {
 	f := newWFFixture(t, "wf-docker")
 	r := f.runWorkflow(t, "docker.yml", wfOpts{})
 	r.wantJobs(t, map[string]schedule.Result{"actions": schedule.Success})
-	r.wantLines(t, "actions",
+	r.events.WantLines(t, "actions",
 		"hello octocat from busybox image",
 		"hello mona (INPUT_WHO=mona, from the action's env)",
 		"outputs: hi / hello mona",
 		"dockerfile action failure",
 	)
-	if e := r.step("actions", "dockerfile action"); e.Outcome != schedule.Failure {
+	if e := r.events.Step("actions", "dockerfile action"); e.Outcome != schedule.Failure {
 		t.Errorf("dockerfile action: outcome %q, want failure", e.Outcome)
 	}
 	found := false
-	for _, l := range r.lines("actions") {
+	for _, l := range r.events.Lines("actions") {
 		found = found || strings.HasPrefix(l, "error: ") && strings.Contains(l, "no image builder") && strings.Contains(l, "vermont image import")
 	}
 	if !found {
-		t.Errorf("no clear error for the Dockerfile action:\n%s", strings.Join(r.lines("actions"), "\n"))
+		t.Errorf("no clear error for the Dockerfile action:\n%s", strings.Join(r.events.Lines("actions"), "\n"))
 	}
 	f.wantNothingLeft(t)
 }
@@ -325,14 +275,14 @@ func TestRunnerStepTimeout(t *testing.T) {
 	f := newWFFixture(t, "wf-timeout")
 	r := f.runWorkflow(t, "timeout.yml", wfOpts{})
 	r.wantJobs(t, map[string]schedule.Result{"slow": schedule.Failure})
-	r.wantLines(t, "slow", "started", "error: the step has timed out", "no process left")
-	if e := r.step("slow", "sleeps past its timeout"); e.Result != schedule.Failure {
+	r.events.WantLines(t, "slow", "started", "error: the step has timed out", "no process left")
+	if e := r.events.Step("slow", "sleeps past its timeout"); e.Result != schedule.Failure {
 		t.Errorf("timed-out step: %s, want failure", e.Result)
 	}
-	if e := r.step("slow", "nothing left"); e.Result != schedule.Success {
-		t.Errorf("step after the timeout: %s, want success\n%s", e.Result, r.all())
+	if e := r.events.Step("slow", "nothing left"); e.Result != schedule.Success {
+		t.Errorf("step after the timeout: %s, want success\n%s", e.Result, r.events.String())
 	}
-	for _, l := range r.lines("slow") {
+	for _, l := range r.events.Lines("slow") {
 		if l == "finished" {
 			t.Error("the timed-out step ran to its end")
 		}
@@ -350,9 +300,9 @@ func TestRunnerCancel(t *testing.T) {
 		}
 	}})
 	if r.res.Result != schedule.Cancelled {
-		t.Errorf("run result %s, want cancelled\n%s", r.res.Result, r.all())
+		t.Errorf("run result %s, want cancelled\n%s", r.res.Result, r.events.String())
 	}
-	r.wantLines(t, "long", "go")
+	r.events.WantLines(t, "long", "go")
 	f.wantNothingLeft(t)
 }
 
@@ -361,11 +311,11 @@ func TestRunnerMissingImage(t *testing.T) {
 	r := f.runWorkflow(t, "image.yml", wfOpts{platforms: map[string]string{"ubuntu-latest": "vermont.test/absent:1"}})
 	r.wantJobs(t, map[string]schedule.Result{"build": schedule.Failure, "after": schedule.Skipped})
 	found := false
-	for _, l := range r.lines("build") {
+	for _, l := range r.events.Lines("build") {
 		found = found || strings.HasPrefix(l, "error: ") && strings.Contains(l, "vermont.test/absent:1")
 	}
 	if !found {
-		t.Errorf("no error naming the missing image:\n%s", r.all())
+		t.Errorf("no error naming the missing image:\n%s", r.events.String())
 	}
 	f.wantNothingLeft(t)
 }

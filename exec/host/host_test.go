@@ -8,13 +8,12 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/vermont-ci/vermont/exec"
+	"github.com/vermont-ci/vermont/exec/exectest"
 )
 
 func start(t *testing.T) exec.StepRunner {
@@ -83,12 +82,12 @@ func TestCancelKillsProcessGroup(t *testing.T) {
 		})
 		done <- err
 	}()
-	pid := waitPID(t, pidFile)
+	pid := exectest.WaitPID(t, pidFile)
 	cancel()
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Fatalf("Run after cancel = %v, want context.Canceled", err)
 	}
-	waitGone(t, pid)
+	exectest.WaitGone(t, pid)
 }
 
 // TestCloseKillsBackground checks that a process a step leaves running in
@@ -108,60 +107,18 @@ func TestCloseKillsBackground(t *testing.T) {
 	if err != nil || code != 0 {
 		t.Fatalf("code %d err %v", code, err)
 	}
-	pid := waitPID(t, pidFile)
-	if !alive(pid) {
+	pid := exectest.WaitPID(t, pidFile)
+	if !exectest.Alive(pid) {
 		t.Fatal("background process not running before Close")
 	}
 	if err := r.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	waitGone(t, pid)
+	exectest.WaitGone(t, pid)
 }
 
 func TestImageRejected(t *testing.T) {
 	if _, err := New().Start(context.Background(), exec.JobSpec{Job: "j", Image: "alpine"}); err == nil || !strings.Contains(err.Error(), "alpine") {
 		t.Fatalf("err = %v, want one naming the image", err)
 	}
-}
-
-func waitPID(t *testing.T, file string) int {
-	t.Helper()
-	for i := 0; i < 500; i++ {
-		if b, err := os.ReadFile(file); err == nil && strings.HasSuffix(string(b), "\n") {
-			pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			return pid
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatal("child never wrote its pid")
-	return 0
-}
-
-func alive(pid int) bool {
-	// A zombie still answers kill 0; check its state too.
-	if syscall.Kill(pid, 0) != nil {
-		return false
-	}
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return false
-	}
-	fields := strings.Fields(string(b))
-	return len(fields) > 2 && fields[2] != "Z"
-}
-
-// waitGone polls until pid has exited; it is a liveness check, not a timing
-// assertion (the limit only stops a hung test).
-func waitGone(t *testing.T, pid int) {
-	t.Helper()
-	for i := 0; i < 1000; i++ {
-		if !alive(pid) {
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatalf("process %d still running", pid)
 }
