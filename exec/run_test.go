@@ -299,3 +299,22 @@ func TestRunBind(t *testing.T) {
 		t.Fatalf("file written by the bound job: %q, %v", b, err)
 	}
 }
+
+// TestRunDefaultEnv checks GitHub's default environment variables, and a
+// job whose timeout-minutes runs out.
+func TestRunDefaultEnv(t *testing.T) {
+	t.Parallel()
+	r := runFile(t, td("defaults.yml"), runOpts{})
+	r.events.WantLines(t, "vars",
+		"CI=true GITHUB_ACTIONS=true",
+		"repo=octo/hello owner=octo ref=refs/heads/main name=main type=branch",
+		"job=vars action=first event=push run=7/1/1",
+		"runner=Linux/self-hosted ws-is-pwd=yes",
+		"temp-exists=yes files=yes",
+		"ctx os=Linux job=vars ws-same=true",
+		"second action=__run")
+	if got := r.res.Jobs["timeout"].Result; got != schedule.Failure {
+		t.Errorf("timed-out job: %s, want failure\n%s", got, r.events)
+	}
+	r.events.WantLines(t, "timeout", "error: the job has exceeded the maximum execution time of 600ms", "after the job timed out")
+}
