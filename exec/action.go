@@ -335,7 +335,7 @@ func (j *jobRun) runNode(ctx context.Context, name, id string, st *workflow.Step
 			}
 			if ctx.Err() != nil {
 				var cancel context.CancelFunc
-				ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), j.r.afterStop)
+				ctx, cancel = j.r.afterCancel(ctx)
 				defer cancel()
 			}
 			label := "Post " + name

@@ -54,6 +54,7 @@ type Runner struct {
 	prefix    string // "caller / " for jobs of a reusable workflow
 	depth     int    // reusable-workflow nesting
 	afterStop time.Duration
+	force     <-chan struct{}
 	templates *sync.Map // source → *expr.Template, shared with nested runners
 	seq       *atomic.Int64
 }
@@ -119,6 +120,28 @@ func WithEventPath(p string) Option { return func(r *Runner) error { r.eventPath
 // (always(), cancelled()) may take (default 5 minutes).
 func WithCancelGrace(d time.Duration) Option {
 	return func(r *Runner) error { r.afterStop = d; return nil }
+}
+
+// WithForceStop gives a channel whose closing stops the steps that run
+// after a cancellation (always(), cancelled(), post steps): a second Ctrl-C.
+func WithForceStop(ch <-chan struct{}) Option {
+	return func(r *Runner) error { r.force = ch; return nil }
+}
+
+// afterCancel returns the context for work that goes on after ctx was
+// cancelled: bounded by the cancel grace, and stopped by a forced stop.
+func (r *Runner) afterCancel(ctx context.Context) (context.Context, context.CancelFunc) {
+	c, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.afterStop)
+	if r.force != nil {
+		go func() {
+			select {
+			case <-r.force:
+				cancel()
+			case <-c.Done():
+			}
+		}()
+	}
+	return c, cancel
 }
 
 // New returns a Runner that starts jobs on backend.

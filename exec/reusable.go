@@ -64,7 +64,7 @@ func (r *Runner) runReusable(ctx context.Context, job *schedule.Job) schedule.Ou
 	nested := *r
 	nested.prefix = name + " / "
 	nested.depth = r.depth + 1
-	res := schedule.New().Run(ctx, plan, &nested)
+	res := schedule.New(schedule.WithForceStop(r.force)).Run(ctx, plan, &nested)
 
 	jobs := map[string]any{}
 	for id, o := range res.Jobs {

@@ -26,6 +26,7 @@ type run struct {
 
 type runOpts struct {
 	bind     bool
+	force    chan struct{}
 	secrets  map[string]any
 	baseEnv  []string
 	repo     *exec.Repo
@@ -61,7 +62,7 @@ func runFile(t *testing.T, file string, o runOpts) run {
 	for _, v := range o.secrets {
 		m.Add(fmt.Sprint(v))
 	}
-	opts := []exec.Option{exec.WithSink(&rec), exec.WithMasker(&m), exec.WithWorkDir(t.TempDir()), exec.WithRepo(repo), exec.WithDebug(o.debug), exec.WithBind(o.bind), exec.WithCancelGrace(10 * time.Second)}
+	opts := []exec.Option{exec.WithSink(&rec), exec.WithMasker(&m), exec.WithWorkDir(t.TempDir()), exec.WithRepo(repo), exec.WithDebug(o.debug), exec.WithBind(o.bind), exec.WithCancelGrace(10 * time.Second), exec.WithForceStop(o.force)}
 	if o.baseEnv != nil {
 		opts = append(opts, exec.WithBaseEnv(o.baseEnv))
 	}
@@ -76,7 +77,7 @@ func runFile(t *testing.T, file string, o runOpts) run {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	res := schedule.New(schedule.WithLimit(4)).Run(ctx, plan, r)
+	res := schedule.New(schedule.WithLimit(4), schedule.WithForceStop(o.force)).Run(ctx, plan, r)
 	return run{res: res, events: rec.Events()}
 }
 
@@ -317,4 +318,26 @@ func TestRunDefaultEnv(t *testing.T) {
 		t.Errorf("timed-out job: %s, want failure\n%s", got, r.events)
 	}
 	r.events.WantLines(t, "timeout", "error: the job has exceeded the maximum execution time of 600ms", "after the job timed out")
+}
+
+// TestRunForceStop: after a cancel, an always() step runs; a forced stop
+// (a second Ctrl-C) kills it and its children, and the run ends.
+func TestRunForceStop(t *testing.T) {
+	t.Parallel()
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	ctx, cancel := context.WithCancel(context.Background())
+	force := make(chan struct{})
+	done := make(chan run)
+	go func() {
+		done <- runFile(t, td("forcestop.yml"), runOpts{ctx: ctx, force: force, baseEnv: append(os.Environ(), "PIDFILE="+pidFile)})
+	}()
+	time.Sleep(50 * time.Millisecond) // let the first step start; a cancel before it is fine too
+	cancel()
+	pid := exectest.WaitPID(t, pidFile) // the always() step is running
+	close(force)
+	r := <-done
+	if got := r.res.Jobs["long"].Result; got != schedule.Cancelled {
+		t.Errorf("job result %s, want cancelled\n%s", got, r.events)
+	}
+	exectest.WaitGone(t, pid)
 }

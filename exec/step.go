@@ -66,7 +66,7 @@ func (j *jobRun) runOne(ctx context.Context, st *workflow.Step, index int, f *fr
 	runCtx := ctx
 	if cancelled {
 		var cancel context.CancelFunc
-		runCtx, cancel = context.WithTimeout(context.WithoutCancel(ctx), j.r.afterStop)
+		runCtx, cancel = j.r.afterCancel(ctx)
 		defer cancel()
 	}
 	start := time.Now()

@@ -17,6 +17,7 @@ import (
 type Scheduler struct {
 	limit  int
 	groups *Groups
+	force  <-chan struct{}
 }
 
 // Option configures a Scheduler.
@@ -26,6 +27,11 @@ type Option func(*Scheduler)
 // A job whose strategy sets max-parallel may run that many legs at once
 // whatever the limit: its author asked for that parallelism.
 func WithLimit(n int) Option { return func(s *Scheduler) { s.limit = n } }
+
+// WithForceStop gives a channel whose closing stops everything still
+// running after a cancellation, jobs with always() included: a second
+// Ctrl-C.
+func WithForceStop(ch <-chan struct{}) Option { return func(s *Scheduler) { s.force = ch } }
 
 // WithGroups shares concurrency groups between schedulers (for several
 // workflows started by one event).
@@ -127,6 +133,7 @@ type dispatch struct {
 	done     chan legDone
 	g        errgroup.Group
 	canceled bool
+	forced   bool // a forced stop: nothing goes on, always() or not
 }
 
 func (d *dispatch) run() *RunResult {
@@ -147,7 +154,7 @@ func (d *dispatch) run() *RunResult {
 			d.ready = append(d.ready, js)
 		}
 	}
-	ctxDone := d.ctx.Done()
+	ctxDone, force := d.ctx.Done(), d.s.force
 	for {
 		d.decideReady()
 		d.startLegs()
@@ -160,6 +167,10 @@ func (d *dispatch) run() *RunResult {
 		case <-ctxDone:
 			ctxDone = nil
 			d.canceled = true
+			d.onCancel()
+		case <-force:
+			force, ctxDone = nil, nil
+			d.canceled, d.forced = true, true
 			d.onCancel()
 		}
 	}
@@ -256,7 +267,9 @@ func (d *dispatch) decide(js *jobState) {
 		scope = d.scope(pj, needs)
 	}
 	var ok bool
-	if scope == nil {
+	if d.forced {
+		ok = false
+	} else if scope == nil {
 		ok = !d.canceled
 		for _, dep := range js.deps {
 			ok = ok && !dep.anyFailed && dep.outcome.Result == Success
@@ -478,6 +491,9 @@ func (d *dispatch) onCancel() {
 // stillHolds re-evaluates a started job's if once the run is cancelled, as
 // GitHub's server does.
 func (d *dispatch) stillHolds(js *jobState, job *Job) bool {
+	if d.forced {
+		return false
+	}
 	scope := d.scope(js.pj, d.needs(js.pj))
 	scope.Cancelled = true
 	v, err := js.pj.cond.Eval(scope)

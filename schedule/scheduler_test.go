@@ -514,3 +514,30 @@ type nopRunner struct{}
 
 func (nopRunner) RunJob(context.Context, *Job) Outcome { return Outcome{Result: Success} }
 func (nopRunner) SkipJob(*Job, Result, error)          {}
+
+// TestForceStop: after a cancellation a job with always() goes on; a forced
+// stop (a second Ctrl-C) cancels it too.
+func TestForceStop(t *testing.T) {
+	t.Parallel()
+	src := wf(job("a", "    if: always()\n", "block"), job("b", "    needs: a\n    if: always()\n", "ok"))
+	f := newFake()
+	ctx, cancel := context.WithCancel(context.Background())
+	force := make(chan struct{})
+	done := make(chan *RunResult)
+	go func() { done <- New(WithForceStop(force)).Run(ctx, mustPlan(t, src), f) }()
+	waitStarted(t, f, 1)
+	cancel()
+	select {
+	case <-done:
+		t.Fatal("the always() job stopped on a plain cancel")
+	case <-time.After(20 * time.Millisecond):
+	}
+	close(force)
+	res := <-done
+	if res.Jobs["a"].Result != Cancelled || res.Jobs["b"].Result != Cancelled {
+		t.Errorf("after a forced stop: %v, want both cancelled", res.Jobs)
+	}
+	if !f.cancelled["a"] {
+		t.Error("job a never saw its context cancelled")
+	}
+}

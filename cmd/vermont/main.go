@@ -13,10 +13,13 @@ import (
 	"syscall"
 )
 
-// stdio is where a subcommand reads and writes; tests pass buffers.
+// stdio is where a subcommand reads and writes; tests pass buffers. force
+// is closed on a second interrupt: stop at once, without the work GitHub
+// does after a cancellation (always() steps).
 type stdio struct {
 	in       io.Reader
 	out, err io.Writer
+	force    <-chan struct{}
 }
 
 // command is one subcommand. run returns the process exit code.
@@ -41,10 +44,26 @@ var commands = []command{
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], stdio{in: os.Stdin, out: os.Stdout, err: os.Stderr})
-	stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	force := make(chan struct{})
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go interrupts(sigs, cancel, force, os.Stderr)
+	code := run(ctx, os.Args[1:], stdio{in: os.Stdin, out: os.Stdout, err: os.Stderr, force: force})
+	signal.Stop(sigs)
+	cancel()
 	os.Exit(code)
+}
+
+// interrupts turns the first signal into a cancellation (GitHub's: steps
+// with always() still run) and the second into a forced stop.
+func interrupts(sigs <-chan os.Signal, cancel context.CancelFunc, force chan<- struct{}, w io.Writer) {
+	<-sigs
+	fmt.Fprintln(w, "vermont: stopping; interrupt again to stop at once")
+	cancel()
+	<-sigs
+	fmt.Fprintln(w, "vermont: stopping at once")
+	close(force)
 }
 
 // run dispatches to a subcommand and returns the exit code.

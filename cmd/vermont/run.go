@@ -429,7 +429,7 @@ func (f *runFlags) execute(ctx context.Context, plans []runPlan, io stdio) int {
 	defer closeBackend()
 	repo := f.repo()
 	opts := []exec.Option{exec.WithSink(pr), exec.WithMasker(&masker), exec.WithRepo(repo), exec.WithBind(f.bind),
-		exec.WithDebug(f.debug), exec.WithPlatforms(platformMap(f.platforms)), exec.WithNode(f.node)}
+		exec.WithDebug(f.debug), exec.WithPlatforms(platformMap(f.platforms)), exec.WithNode(f.node), exec.WithForceStop(io.force)}
 	if f.workDir != "" {
 		opts = append(opts, exec.WithWorkDir(f.workDir))
 	}
@@ -454,7 +454,7 @@ func (f *runFlags) execute(ctx context.Context, plans []runPlan, io stdio) int {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results[i] = schedule.New(schedule.WithLimit(f.concurrency), schedule.WithGroups(groups)).Run(ctx, p.plan, runner)
+			results[i] = schedule.New(schedule.WithLimit(f.concurrency), schedule.WithGroups(groups), schedule.WithForceStop(io.force)).Run(ctx, p.plan, runner)
 		}()
 	}
 	wg.Wait()
