@@ -16,6 +16,7 @@ import (
 // backendFlags choose where jobs run and how uses: is resolved.
 type backendFlags struct {
 	containerd  bool
+	pull        bool
 	address     string
 	runtime     string
 	snapshotter string
@@ -28,6 +29,7 @@ type backendFlags struct {
 
 func (b *backendFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&b.containerd, "containerd", false, "run every job through containerd (host-labelled jobs still run on the host, but can use services and Docker actions)")
+	fs.BoolVar(&b.pull, "pull", false, "pull images that are not in containerd yet (from their registry, when one is reachable)")
 	fs.StringVar(&b.address, "containerd-address", "", "containerd socket (default $CONTAINERD_ADDRESS or /run/containerd/containerd.sock)")
 	fs.StringVar(&b.runtime, "runtime", "", "containerd runtime handler (default io.containerd.runc.v2)")
 	fs.StringVar(&b.snapshotter, "snapshotter", "", "containerd snapshotter jobs' images are unpacked into (default overlayfs; as given to `vermont image import`)")
@@ -92,6 +94,9 @@ func (r *router) containerd(ctx context.Context) (*containerd.Backend, error) {
 		}
 		if r.flags.runtime != "" {
 			opts = append(opts, containerd.WithRuntime(r.flags.runtime))
+		}
+		if r.flags.pull {
+			opts = append(opts, containerd.WithPull())
 		}
 		r.ctrd, r.err = containerd.New(ctx, opts...)
 	})

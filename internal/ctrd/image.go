@@ -137,7 +137,7 @@ func (c *Client) Image(ctx context.Context, ref string, opts ...ImageOption) (cl
 		return img, nil
 	}
 	if errdefs.IsNotFound(err) {
-		return nil, fmt.Errorf("%w: %s is not in containerd namespace %q (import it with `vermont image import FILE.tar`, or allow pulling)", ErrImageNotFound, ref, c.namespace)
+		return nil, fmt.Errorf("%w: %s is not in containerd namespace %q (import it with `vermont image import FILE.tar`, or pull it: `vermont run --pull`)", ErrImageNotFound, ref, c.namespace)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("image %s: %w", ref, err)
