@@ -73,14 +73,40 @@ function Send-Completion([int] $code) {
     }
 }
 
+# Get-Registration returns the registration-token fallback that Vermont's
+# pool hands out when GitHub has no just-in-time endpoint (older GHES): base64
+# of JSON with "kind": "registration" (vm/github.RegistrationConfig). GitHub's
+# own JIT configs have no "kind", so anything else returns $null.
+function Get-Registration([string] $config) {
+    try {
+        $json = [Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($config))
+        $reg = ConvertFrom-Json $json
+    } catch {
+        return $null
+    }
+    if ($reg.kind -eq 'registration') { return $reg }
+    return $null
+}
+
 $code = 1
 try {
     $config = Get-RunnerConfig
     Set-Location -LiteralPath $PSScriptRoot
-    # --jitconfig registers, runs exactly one job and removes the runner.
-    & (Join-Path $PSScriptRoot 'run.cmd') --jitconfig $config
+    $reg = Get-Registration $config
+    if ($reg) {
+        # config.cmd --ephemeral registers a runner that takes exactly one
+        # job and then unregisters itself, like a JIT runner.
+        & (Join-Path $PSScriptRoot 'config.cmd') --unattended --ephemeral --replace `
+            --url $reg.url --token $reg.token --name $reg.name `
+            --labels ($reg.labels -join ',') --work $(if ($reg.work_folder) { $reg.work_folder } else { '_work' })
+        if ($LASTEXITCODE -ne 0) { throw "config.cmd failed with exit code $LASTEXITCODE" }
+        & (Join-Path $PSScriptRoot 'run.cmd')
+    } else {
+        # --jitconfig registers, runs exactly one job and removes the runner.
+        & (Join-Path $PSScriptRoot 'run.cmd') --jitconfig $config
+    }
     $code = $LASTEXITCODE
-    Remove-Variable config
+    Remove-Variable config, reg
     Write-Host "runner exited with code $code"
 } catch {
     Write-Host "vermont entrypoint: $($_.Exception.Message)"

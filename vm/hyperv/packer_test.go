@@ -1,6 +1,7 @@
 package hyperv
 
 import (
+	"github.com/vermont-ci/vermont/vm/github"
 	"os"
 	"path/filepath"
 	"strings"
@@ -30,6 +31,10 @@ func TestPackerScriptsMatchProvider(t *testing.T) {
 		{name: "reads the config file variable", text: entry, want: "$env:" + envConfigFile},
 		{name: "default config file is the mapped one", text: entry, want: `'` + guestConfigDir + `\` + configFileName + `'`},
 		{name: "runs one job", text: entry, want: "--jitconfig"},
+		// The pool's registration-token fallback (old GHES) must be
+		// recognised by the kind vm/github writes.
+		{name: "knows the registration fallback", text: entry, want: `$reg.kind -eq '` + github.KindRegistration + `'`},
+		{name: "registers an ephemeral runner", text: entry, want: "--ephemeral"},
 	}
 	if !strings.Contains(defaultCommand, defaultWorkingDir+`\vermont-entrypoint.ps1`) {
 		t.Errorf("default command %q does not run %s\\vermont-entrypoint.ps1", defaultCommand, defaultWorkingDir)
