@@ -287,10 +287,32 @@ func (p *Pool) destroyWorker(ctx context.Context, name string, runnerID int64) {
 	defer cancel()
 	err := p.provider.Destroy(ctx, name)
 	var rerr error
-	if err == nil && runnerID != 0 {
-		rerr = p.runners.RemoveRunner(ctx, runnerID)
+	if err == nil {
+		rerr = p.removeRunner(ctx, name, runnerID)
 	}
 	p.post(func(lctx context.Context) { p.destroyed(lctx, name, err, rerr) })
+}
+
+// removeRunner removes an instance's GitHub runner. A runner registered
+// through the registration-token fallback has no ID known to the pool
+// (JIT.RunnerID is 0), so it is looked up by name; one that is not there
+// (an ephemeral runner unregisters itself after its job) is fine.
+func (p *Pool) removeRunner(ctx context.Context, name string, runnerID int64) error {
+	if runnerID == 0 {
+		runners, err := p.runners.ListRunners(ctx)
+		if err != nil {
+			return err
+		}
+		for _, r := range runners {
+			if r.Name == name {
+				runnerID = r.ID
+			}
+		}
+		if runnerID == 0 {
+			return nil
+		}
+	}
+	return p.runners.RemoveRunner(ctx, runnerID)
 }
 
 // destroyed handles the end of a destroy.

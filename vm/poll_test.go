@@ -2,6 +2,7 @@ package vm_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -42,4 +43,44 @@ func TestQueuePollOption(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "WithQueuePoll(-1s): must not be negative") {
 		t.Fatalf("negative poll interval: err = %v", err)
 	}
+}
+
+// fallbackRunners registers runners as the registration-token fallback
+// does: GitHub knows the runner, the pool does not know its ID.
+type fallbackRunners struct{ *vmtest.Runners }
+
+func (f fallbackRunners) JITConfig(ctx context.Context, name string, labels []string) (vm.JIT, error) {
+	jit, err := f.Runners.JITConfig(ctx, name, labels)
+	jit.RunnerID = 0
+	return jit, err
+}
+
+// TestFallbackRunnerRemovedByName: destroying an instance whose runner was
+// registered without an ID still removes the runner from GitHub.
+func TestFallbackRunnerRemovedByName(t *testing.T) {
+	t.Parallel()
+	runners := vmtest.NewRunners()
+	p, err := vm.New(vmtest.New(), fallbackRunners{runners}, onePool(1, 2), vm.WithBackoff(fastBackoff))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close(context.Background()) })
+	eventually(t, "one idle", func() bool { return p.Snapshot().States[vm.StateIdle] == 1 })
+	name, err := p.JobQueued(context.Background(), []string{"linux"}, 1)
+	if err != nil || name == "" {
+		t.Fatalf("JobQueued = %q, %v", name, err)
+	}
+	var id int64
+	for _, r := range runners.Registered() {
+		if r.Name == name {
+			id = r.ID
+		}
+	}
+	if err := p.JobCompleted(context.Background(), name, 1); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the runner removed by name", func() bool { return slices.Contains(runners.Removed(), id) })
 }
