@@ -151,6 +151,7 @@ func (p *Pool) createInstance(ctx context.Context, ps *poolState) {
 		spec.Env = map[string]string{}
 	}
 	spec.Env["VERMONT_INSTANCE"] = name
+	spec.Env[EnvInstanceToken] = p.InstanceToken(name)
 	go p.createWorker(cctx, cancel, spec, ps.labels)
 }
 

@@ -42,6 +42,7 @@ type Pool struct {
 
 	store      *store.Store
 	controller string
+	key        []byte // instance tokens are HMACs of instance names under it
 
 	st *state // owned by the run goroutine once started
 }
@@ -165,7 +166,10 @@ func (p *Pool) Start(ctx context.Context) error {
 		return fmt.Errorf("vm: start: %w", err)
 	}
 	p.store = s
-	if p.controller, err = s.ControllerID(ctx); err != nil {
+	if p.controller, err = s.ControllerID(ctx); err == nil {
+		p.key, err = s.InstanceKey(ctx)
+	}
+	if err != nil {
 		s.Close()
 		p.phase.Store(phaseClosed)
 		return fmt.Errorf("vm: start: %w", err)

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -314,7 +315,22 @@ func stateCounts(m map[vm.State]int) map[string]int {
 	return out
 }
 
+// authorized checks the instance token (vm.EnvInstanceToken) before
+// anything about the instance is looked up or told.
+func (s *poolServer) authorized(w http.ResponseWriter, r *http.Request) bool {
+	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok || !s.pool.CheckInstanceToken(r.PathValue("name"), token) {
+		w.Header().Set("WWW-Authenticate", "Bearer")
+		http.Error(w, "missing or wrong instance token (Authorization: Bearer $"+vm.EnvInstanceToken+")", http.StatusUnauthorized)
+		return false
+	}
+	return true
+}
+
 func (s *poolServer) runnerConfig(w http.ResponseWriter, r *http.Request) {
+	if !s.authorized(w, r) {
+		return
+	}
 	name := r.PathValue("name")
 	cfg, err := s.pool.RunnerConfig(r.Context(), name)
 	switch {
@@ -331,6 +347,9 @@ func (s *poolServer) runnerConfig(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *poolServer) runnerComplete(w http.ResponseWriter, r *http.Request) {
+	if !s.authorized(w, r) {
+		return
+	}
 	err := s.pool.RunnerDone(r.Context(), r.PathValue("name"))
 	switch {
 	case errors.Is(err, vm.ErrNotFound):

@@ -204,24 +204,39 @@ func (h *poolHarness) health() healthBody {
 }
 
 func (h *poolHarness) get(path string) (int, string) {
+	return h.do(http.MethodGet, path, h.instanceToken(path))
+}
+
+func (h *poolHarness) post(path string) int {
+	code, _ := h.do(http.MethodPost, path, h.instanceToken(path))
+	return code
+}
+
+// instanceToken is the token the instance named at the end of an
+// /api/runner-… path was given, as the instance itself would send it.
+func (h *poolHarness) instanceToken(path string) string {
+	if !strings.HasPrefix(path, "/api/runner-") {
+		return ""
+	}
+	return h.srv.pool.InstanceToken(path[strings.LastIndex(path, "/")+1:])
+}
+
+func (h *poolHarness) do(method, path, token string) (int, string) {
 	h.t.Helper()
-	resp, err := http.Get(h.http.URL + path)
+	req, err := http.NewRequest(method, h.http.URL+path, nil)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		h.t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
-}
-
-func (h *poolHarness) post(path string) int {
-	h.t.Helper()
-	resp, err := http.Post(h.http.URL+path, "text/plain", nil)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	resp.Body.Close()
-	return resp.StatusCode
 }
 
 // settled reports that health shows ready idle and running busy instances
@@ -353,8 +368,22 @@ func TestPoolRunnerConfigEndpoints(t *testing.T) {
 	if code != http.StatusOK || body != "JITSECRET-"+name {
 		t.Fatalf("runner-config = %d %q", code, body)
 	}
-	if spec, _ := h.mock.Spec(name); spec.RunnerConfig != body {
+	spec, _ := h.mock.Spec(name)
+	if spec.RunnerConfig != body {
 		t.Fatalf("provider got config %q, endpoint serves %q", spec.RunnerConfig, body)
+	}
+	// The instance got its token; without it, or with another
+	// instance's, the config is not served and nothing is said about it.
+	if spec.Env["VERMONT_RUNNER_TOKEN"] != h.srv.pool.InstanceToken(name) {
+		t.Fatalf("instance env lacks its token")
+	}
+	for _, token := range []string{"", "wrong", h.srv.pool.InstanceToken("other")} {
+		if code, body := h.do(http.MethodGet, "/api/runner-config/"+name, token); code != http.StatusUnauthorized || strings.Contains(body, "JITSECRET") {
+			t.Fatalf("token %q: %d %q, want 401", token, code, body)
+		}
+		if code, _ := h.do(http.MethodPost, "/api/runner-complete/"+name, token); code != http.StatusUnauthorized {
+			t.Fatalf("complete with token %q: %d, want 401", token, code)
+		}
 	}
 	if code, _ := h.get("/api/runner-config/unknown"); code != http.StatusNotFound {
 		t.Fatalf("unknown instance: %d", code)

@@ -29,6 +29,11 @@ if (-not $orchestrator -and $env:ORCHESTRATOR_IP) {
     $orchestrator = "http://$($env:ORCHESTRATOR_IP):$port"
 }
 
+# The pool's API wants the instance's token ($env:VERMONT_RUNNER_TOKEN, set by
+# the pool on every instance) as a bearer token; it is a secret.
+$authHeaders = @{}
+if ($env:VERMONT_RUNNER_TOKEN) { $authHeaders['Authorization'] = "Bearer $env:VERMONT_RUNNER_TOKEN" }
+
 function Get-RunnerConfig {
     if (Test-Path -LiteralPath $configFile -PathType Leaf) {
         $cfg = (Get-Content -Raw -LiteralPath $configFile).Trim()
@@ -41,7 +46,7 @@ function Get-RunnerConfig {
     $url = "$orchestrator/api/runner-config/$([uri]::EscapeDataString($name))"
     for ($attempt = 1; $attempt -le 8; $attempt++) {
         try {
-            $resp = Invoke-WebRequest -UseBasicParsing -Method Get -Uri $url -TimeoutSec 30
+            $resp = Invoke-WebRequest -UseBasicParsing -Method Get -Uri $url -Headers $authHeaders -TimeoutSec 30
             $body = "$($resp.Content)".Trim()
             $type = "$($resp.Headers['Content-Type'])"
             if ($type -like 'application/json*') {
@@ -64,7 +69,7 @@ function Send-Completion([int] $code) {
     $json = ConvertTo-Json @{ exit_code = $code } -Compress
     for ($attempt = 1; $attempt -le 3; $attempt++) {
         try {
-            Invoke-WebRequest -UseBasicParsing -Method Post -Uri $url -ContentType 'application/json' -Body $json -TimeoutSec 15 | Out-Null
+            Invoke-WebRequest -UseBasicParsing -Method Post -Uri $url -Headers $authHeaders -ContentType 'application/json' -Body $json -TimeoutSec 15 | Out-Null
             return
         } catch {
             Write-Host "attempt ${attempt}: POST $url failed: $($_.Exception.Message)"

@@ -1,6 +1,7 @@
 package hyperv
 
 import (
+	"github.com/vermont-ci/vermont/vm"
 	"github.com/vermont-ci/vermont/vm/github"
 	"os"
 	"path/filepath"
@@ -35,6 +36,7 @@ func TestPackerScriptsMatchProvider(t *testing.T) {
 		// recognised by the kind vm/github writes.
 		{name: "knows the registration fallback", text: entry, want: `$reg.kind -eq '` + github.KindRegistration + `'`},
 		{name: "registers an ephemeral runner", text: entry, want: "--ephemeral"},
+		{name: "shows the instance token to the pool", text: entry, want: "$env:" + vm.EnvInstanceToken},
 	}
 	if !strings.Contains(defaultCommand, defaultWorkingDir+`\vermont-entrypoint.ps1`) {
 		t.Errorf("default command %q does not run %s\\vermont-entrypoint.ps1", defaultCommand, defaultWorkingDir)

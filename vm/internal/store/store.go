@@ -155,3 +155,31 @@ func (s *Store) ControllerID(ctx context.Context) (string, error) {
 	}
 	return id, nil
 }
+
+// InstanceKey returns this database's key for instance tokens (32 random
+// bytes), creating it on first use. It is a secret: the pool derives from
+// it the token each instance shows when it fetches its runner config, so
+// the tokens survive a restart without being stored.
+func (s *Store) InstanceKey(ctx context.Context) ([]byte, error) {
+	const q = `SELECT value FROM meta WHERE key = 'instance_key'`
+	var v string
+	err := s.db.QueryRowContext(ctx, q).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		var b [32]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return nil, fmt.Errorf("store: instance key: %w", err)
+		}
+		if _, err := s.db.ExecContext(ctx, `INSERT OR IGNORE INTO meta (key, value) VALUES ('instance_key', ?)`, hex.EncodeToString(b[:])); err != nil {
+			return nil, fmt.Errorf("store: instance key: %w", err)
+		}
+		err = s.db.QueryRowContext(ctx, q).Scan(&v)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: instance key: %w", err)
+	}
+	key, err := hex.DecodeString(v)
+	if err != nil || len(key) != 32 {
+		return nil, fmt.Errorf("store: instance key: stored value is damaged")
+	}
+	return key, nil
+}

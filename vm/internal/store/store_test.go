@@ -75,6 +75,10 @@ func TestStoreSurvivesReopen(t *testing.T) {
 	if err != nil || len(id1) != 12 {
 		t.Fatalf("ControllerID = %q, %v", id1, err)
 	}
+	key1, err := s.InstanceKey(ctx)
+	if err != nil || len(key1) != 32 {
+		t.Fatalf("InstanceKey = %x, %v", key1, err)
+	}
 	if err := s.Put(ctx, Record{Name: "x", Pool: "p", State: "idle", CreatedAt: time.Now(), UpdatedAt: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
@@ -87,6 +91,9 @@ func TestStoreSurvivesReopen(t *testing.T) {
 	id2, _ := s2.ControllerID(ctx)
 	if id1 != id2 {
 		t.Fatalf("controller id changed across reopen: %q then %q", id1, id2)
+	}
+	if key2, err := s2.InstanceKey(ctx); err != nil || string(key2) != string(key1) {
+		t.Fatalf("instance key changed across reopen (%v): instance tokens would break", err)
 	}
 	got, _ := s2.List(ctx)
 	if len(got) != 1 || got[0].Name != "x" {
