@@ -20,6 +20,7 @@ import (
 	"github.com/containerd/containerd/v2/pkg/cio"
 	"github.com/containerd/containerd/v2/pkg/oci"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/vermont-ci/vermont/internal/ctrd"
 )
 
 // readTar returns an archive's regular files and symlinks by name.
@@ -153,21 +154,18 @@ func TestWriteImageRejects(t *testing.T) {
 	}
 }
 
-// TestSweepStale plays a test process that died with its daemon running: it
-// points the owner file at a dead process, and the next Start must remove
-// the daemon, its shims, its container and its directory.
-func TestSweepStale(t *testing.T) {
-	d := New(t)
-	c := d.Client(t)
-	ref := BusyboxImage(t, c, ImageOptions{Cmd: []string{"sleep", "60"}})
+// startContainer starts a container named name from image ref and returns
+// its running task; the tests then check that cleanup takes it away.
+func startContainer(t *testing.T, c *ctrd.Client, ref, name string) client.Task {
+	t.Helper()
 	ctx := c.Context(context.Background())
 	img, err := c.Image(ctx, ref)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cont, err := c.Containerd().NewContainer(ctx, "orphan",
+	cont, err := c.Containerd().NewContainer(ctx, name,
 		client.WithImage(img), client.WithSnapshotter(c.Snapshotter()),
-		client.WithNewSnapshot("orphan", img), client.WithNewSpec(oci.WithImageConfig(img)))
+		client.WithNewSnapshot(name, img), client.WithNewSpec(oci.WithImageConfig(img)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,6 +176,17 @@ func TestSweepStale(t *testing.T) {
 	if err := task.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
+	return task
+}
+
+// TestSweepStale plays a test process that died with its daemon running: it
+// points the owner file at a dead process, and the next Start must remove
+// the daemon, its shims, its container and its directory.
+func TestSweepStale(t *testing.T) {
+	d := New(t)
+	c := d.Client(t)
+	ref := BusyboxImage(t, c, ImageOptions{Cmd: []string{"sleep", "60"}})
+	task := startContainer(t, c, ref, "orphan")
 	dead := exec.Command("true")
 	if err := dead.Run(); err != nil {
 		t.Fatal(err)
@@ -250,24 +259,7 @@ func TestDaemonLifecycle(t *testing.T) {
 	if ref != DefaultImageName {
 		t.Errorf("BusyboxImage = %q, want %q", ref, DefaultImageName)
 	}
-	ctx := c.Context(context.Background())
-	img, err := c.Image(ctx, ref)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cont, err := c.Containerd().NewContainer(ctx, "left-running",
-		client.WithImage(img), client.WithSnapshotter(c.Snapshotter()),
-		client.WithNewSnapshot("left-running", img), client.WithNewSpec(oci.WithImageConfig(img)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	task, err := cont.NewTask(ctx, cio.NullIO)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := task.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
+	task := startContainer(t, c, ref, "left-running")
 	if err := d.Stop(); err != nil {
 		t.Fatalf("Stop: %v", err)
 	}
