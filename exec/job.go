@@ -245,7 +245,9 @@ func summaryOf(j *jobRun) string {
 }
 
 // jobRun is the state of one running job. Only the job's goroutine touches
-// it, except the output writers, which lock mu.
+// it; workflow commands that change it (set-env, add-path) run on the
+// output writers while the job's goroutine waits in StepRunner.Run, which
+// returns only after the output is copied.
 type jobRun struct {
 	r       *Runner
 	job     *schedule.Job
@@ -256,7 +258,6 @@ type jobRun struct {
 	tools   string
 	image   string
 	sr      StepRunner
-	mu      sync.Mutex
 	env     map[string]string // workflow + job env, then GITHUB_ENV
 	envKeys []string          // order of env, for a stable environment
 	path    []string          // GITHUB_PATH entries, newest first

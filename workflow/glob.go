@@ -110,13 +110,3 @@ func matchFilter(patterns []String, name string) bool {
 	}
 	return matched
 }
-
-// matchAny reports whether any pattern matches name (negation ignored).
-func matchAny(patterns []String, name string) bool {
-	for _, p := range patterns {
-		if re, err := globRegexp(p.Value); err == "" && re.MatchString(name) {
-			return true
-		}
-	}
-	return false
-}

@@ -23,7 +23,6 @@ type printer struct {
 	enc    *json.Encoder
 	color  bool
 	colors map[string]int
-	width  int
 	jobs   []jobRow
 }
 

@@ -38,14 +38,13 @@ exec /bin/busybox httpd -f -p "${PORT:-80}" -h /www
 // tests can assert on everything in it, with a plain busybox image and a
 // web server image.
 type fixture struct {
-	d      *ctrdtest.Daemon
-	c      *ctrd.Client
-	ns     string
-	busy   string
-	web    string
-	b      *Backend
-	runID  string
-	shared []string // host directories mounted into jobs
+	d     *ctrdtest.Daemon
+	c     *ctrd.Client
+	ns    string
+	busy  string
+	web   string
+	b     *Backend
+	runID string
 }
 
 func newFixture(tb testing.TB, ns string, opts ...Option) *fixture {

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -325,16 +324,4 @@ func (j *job) Close(ctx context.Context) error {
 		return fmt.Errorf("job %q: clean up: %w", j.spec.Job, err)
 	}
 	return nil
-}
-
-// serviceNames lists the job's services, sorted.
-func (j *job) serviceNames() []string {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	out := make([]string, 0, len(j.services))
-	for _, s := range j.services {
-		out = append(out, s.name)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -62,7 +62,7 @@ func parseCreateOptions(s string) (createOptions, error) {
 	for i := 0; i < len(words); i++ {
 		name, value, hasValue := strings.Cut(words[i], "=")
 		if !strings.HasPrefix(name, "-") {
-			return o, fmt.Errorf("options: unexpected argument %q: options are flags such as --user; the image is given by image:", words[i])
+			return o, fmt.Errorf("options: unexpected argument %q: options are flags such as --user, and the image is set by the image key", words[i])
 		}
 		if !hasValue {
 			if i+1 >= len(words) {

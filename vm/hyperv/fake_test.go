@@ -54,7 +54,7 @@ func (f *fakeHost) stepLocked(ctx context.Context, op, arg string) error {
 		arg = filepath.ToSlash(rel)
 	}
 	f.calls = append(f.calls, op+" "+arg)
-	if ctx != nil && ctx.Err() != nil {
+	if ctx.Err() != nil {
 		return fmt.Errorf("%s on a cancelled context: %w", op, ctx.Err())
 	}
 	if err := f.failOn[op]; err != nil {
@@ -231,7 +231,8 @@ func (h *fakeHandle) Close() error {
 	f := h.s.f
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if err := f.stepLocked(nil, "close-system", h.s.id); err != nil {
+	// Close takes no context: it cannot be cancelled.
+	if err := f.stepLocked(context.Background(), "close-system", h.s.id); err != nil {
 		return err
 	}
 	if h.closed {
@@ -287,7 +288,7 @@ func (h *fakeProcHandle) Close() error {
 	default:
 		close(h.closed)
 	}
-	return h.p.f.step(nil, "close-process", h.p.sysID)
+	return h.p.f.step(context.Background(), "close-process", h.p.sysID) // no context to cancel
 }
 
 // --- layerStore
