@@ -50,7 +50,7 @@ func (b *backendFlags) open(ctx context.Context, hostBackend exec.Backend) (exec
 
 // resolver returns the action resolver for a repository. The token is
 // optional here: public actions need none.
-func (b *backendFlags) resolver(repoRoot string) (exec.Resolver, error) {
+func (b *backendFlags) resolver(repoRoot string) (*actions.Resolver, error) {
 	tokenEnv := b.tokenEnv
 	if os.Getenv(tokenEnv) == "" {
 		tokenEnv = ""

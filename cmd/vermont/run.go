@@ -135,7 +135,7 @@ func reorder(args []string, fs *flag.FlagSet) []string {
 }
 
 func (f *runFlags) run(ctx context.Context, event string, io stdio) int {
-	plans, code := f.plan(event, io)
+	plans, base, code := f.plan(event, io)
 	if plans == nil {
 		return code
 	}
@@ -143,7 +143,7 @@ func (f *runFlags) run(ctx context.Context, event string, io stdio) int {
 		printPlans(io, plans)
 		return 0
 	}
-	return f.execute(ctx, plans, io)
+	return f.execute(ctx, plans, base, io)
 }
 
 // runPlan is one workflow to run.
@@ -152,23 +152,24 @@ type runPlan struct {
 	plan *schedule.Plan
 }
 
-// plan parses the workflows, keeps those the event triggers, and plans them.
-// Any diagnostic stops everything: nothing runs half-validated.
-func (f *runFlags) plan(event string, io stdio) ([]runPlan, int) {
+// plan parses the workflows, keeps those the event triggers, and plans them,
+// returning them with the contexts they share. Any diagnostic stops
+// everything: nothing runs half-validated.
+func (f *runFlags) plan(event string, io stdio) ([]runPlan, *baseContexts, int) {
 	paths, err := yamlFiles([]string{f.workflows})
 	if err != nil {
 		fmt.Fprintf(io.err, "vermont run: %v\n", err)
-		return nil, 1
+		return nil, nil, 1
 	}
 	payload, err := readEvent(f.eventPath)
 	if err != nil {
 		fmt.Fprintf(io.err, "vermont run: %v\n", err)
-		return nil, 1
+		return nil, nil, 1
 	}
 	ctxs, err := f.contexts()
 	if err != nil {
 		fmt.Fprintf(io.err, "vermont run: %v\n", err)
-		return nil, 2
+		return nil, nil, 2
 	}
 	repo := f.repo()
 	matrix := map[string]string{}
@@ -176,7 +177,7 @@ func (f *runFlags) plan(event string, io stdio) ([]runPlan, int) {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok {
 			fmt.Fprintf(io.err, "vermont run: --matrix %q: want key=value\n", kv)
-			return nil, 2
+			return nil, nil, 2
 		}
 		matrix[k] = v
 	}
@@ -188,7 +189,7 @@ func (f *runFlags) plan(event string, io stdio) ([]runPlan, int) {
 		switch {
 		case err != nil:
 			fmt.Fprintf(io.err, "vermont run: %v\n", err)
-			return nil, 1
+			return nil, nil, 1
 		case !ok:
 			failed = true
 		case plan != nil:
@@ -196,7 +197,7 @@ func (f *runFlags) plan(event string, io stdio) ([]runPlan, int) {
 		}
 	}
 	if failed {
-		return nil, 1
+		return nil, nil, 1
 	}
 	if len(plans) == 0 {
 		fmt.Fprintf(io.err, "vermont run: no workflow in %s runs on %q", f.workflows, event)
@@ -204,9 +205,9 @@ func (f *runFlags) plan(event string, io stdio) ([]runPlan, int) {
 			fmt.Fprintf(io.err, " with job %s", strings.Join(f.jobs, ", "))
 		}
 		fmt.Fprintln(io.err)
-		return nil, 1
+		return nil, nil, 1
 	}
-	return plans, 0
+	return plans, ctxs, 0
 }
 
 // repo reads the local repository. A directory given with -C is the
@@ -273,7 +274,6 @@ type baseContexts struct {
 	secrets map[string]any
 	vars    map[string]any
 	inputs  map[string]string
-	repo    exec.Repo
 	runID   string
 }
 
@@ -412,13 +412,10 @@ func readDotEnv(path string) (map[string]string, error) {
 
 // execute runs the plans concurrently, as GitHub runs the workflows one
 // event triggers, and prints the results.
-func (f *runFlags) execute(ctx context.Context, plans []runPlan, io stdio) int {
+func (f *runFlags) execute(ctx context.Context, plans []runPlan, base *baseContexts, io stdio) int {
 	var masker exec.Masker
-	for _, p := range plans {
-		for _, v := range p.plan.Contexts["secrets"].(map[string]any) {
-			masker.Add(fmt.Sprint(v))
-		}
-		break
+	for _, v := range base.secrets {
+		masker.Add(fmt.Sprint(v))
 	}
 	pr := newPrinter(io.out, f.json, isTerminal(io.out))
 	backend, closeBackend, err := f.backend.open(ctx, host.New())
@@ -429,28 +426,30 @@ func (f *runFlags) execute(ctx context.Context, plans []runPlan, io stdio) int {
 	defer closeBackend()
 	repo := f.repo()
 	opts := []exec.Option{exec.WithSink(pr), exec.WithMasker(&masker), exec.WithRepo(repo), exec.WithBind(f.bind),
-		exec.WithDebug(f.debug), exec.WithPlatforms(platformMap(f.platforms)), exec.WithNode(f.node), exec.WithForceStop(io.force)}
+		exec.WithDebug(f.debug), exec.WithPlatforms(platformMap(f.platforms)), exec.WithNode(f.node), exec.WithForceStop(io.force),
+		exec.WithRunID(base.runID)}
 	if f.workDir != "" {
 		opts = append(opts, exec.WithWorkDir(f.workDir))
 	}
 	if f.eventPath != "" {
 		opts = append(opts, exec.WithEventPath(mustAbs(f.eventPath)))
 	}
-	if res, err := f.backend.resolver(repo.Root); err != nil {
+	res, err := f.backend.resolver(repo.Root)
+	if err != nil {
 		fmt.Fprintf(io.err, "vermont run: %v\n", err)
 		return 1
-	} else if res != nil {
-		opts = append(opts, exec.WithResolver(res))
+	}
+	// One runner serves every workflow of the run: it holds only
+	// configuration, and its jobs keep their state apart.
+	runner, err := exec.New(backend, append(opts, exec.WithResolver(res))...)
+	if err != nil {
+		fmt.Fprintf(io.err, "vermont run: %v\n", err)
+		return 1
 	}
 	groups := schedule.NewGroups()
 	results := make([]*schedule.RunResult, len(plans))
 	var wg sync.WaitGroup
 	for i, p := range plans {
-		runner, err := exec.New(backend, append(opts, exec.WithRunID(p.plan.Contexts["github"].(map[string]any)["run_id"].(string)))...)
-		if err != nil {
-			fmt.Fprintf(io.err, "vermont run: %v\n", err)
-			return 1
-		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
