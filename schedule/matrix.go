@@ -34,18 +34,18 @@ type matrixSpec struct {
 // exclude entries (partial matches allowed), then each include entry merged
 // into every original combination whose original keys it does not
 // overwrite, or added as a combination of its own when it fits none.
-func expandMatrix(m *workflow.Matrix, scope *expr.Scope) ([]Leg, error) {
-	spec, err := evalMatrix(m, scope)
+func (t *templates) expandMatrix(m *workflow.Matrix, scope *expr.Scope) ([]Leg, error) {
+	spec, err := t.evalMatrix(m, scope)
 	if err != nil {
 		return nil, err
 	}
 	return spec.expand()
 }
 
-func evalMatrix(m *workflow.Matrix, scope *expr.Scope) (*matrixSpec, error) {
+func (t *templates) evalMatrix(m *workflow.Matrix, scope *expr.Scope) (*matrixSpec, error) {
 	spec := &matrixSpec{rows: map[string][]any{}}
 	if m.Expr != nil {
-		v, err := evalValue(m.Expr.Value, scope)
+		v, err := t.evalValue(m.Expr.Value, scope)
 		if err != nil {
 			return nil, fmt.Errorf("%s: strategy.matrix: %w", m.Expr.Pos, err)
 		}
@@ -62,7 +62,7 @@ func evalMatrix(m *workflow.Matrix, scope *expr.Scope) (*matrixSpec, error) {
 		return spec, nil
 	}
 	for _, row := range m.Rows {
-		v, err := valueOf(row.Value, scope)
+		v, err := t.valueOf(row.Value, scope)
 		if err != nil {
 			return nil, fmt.Errorf("%s: matrix.%s: %w", row.Value.Pos, row.Name.Value, err)
 		}
@@ -77,7 +77,7 @@ func evalMatrix(m *workflow.Matrix, scope *expr.Scope) (*matrixSpec, error) {
 		if part.v == nil {
 			continue
 		}
-		v, err := valueOf(part.v, scope)
+		v, err := t.valueOf(part.v, scope)
 		if err != nil {
 			return nil, fmt.Errorf("%s: matrix.%s: %w", part.v.Pos, part.name, err)
 		}
@@ -235,20 +235,20 @@ func (s *matrixSpec) orderedKeys(c map[string]any) []string {
 func matrixEqual(a, b any) bool { return reflect.DeepEqual(a, b) }
 
 // valueOf converts a model value to data, evaluating expression strings.
-func valueOf(v *workflow.Value, scope *expr.Scope) (any, error) {
+func (t *templates) valueOf(v *workflow.Value, scope *expr.Scope) (any, error) {
 	if v == nil {
 		return nil, nil
 	}
 	switch v.Kind {
 	case workflow.StringValue:
 		if strings.Contains(v.Scalar, "${{") {
-			return evalValue(v.Scalar, scope)
+			return t.evalValue(v.Scalar, scope)
 		}
 		return v.Scalar, nil
 	case workflow.SeqValue:
 		out := make([]any, 0, len(v.Seq))
 		for _, e := range v.Seq {
-			x, err := valueOf(e, scope)
+			x, err := t.valueOf(e, scope)
 			if err != nil {
 				return nil, err
 			}
@@ -258,7 +258,7 @@ func valueOf(v *workflow.Value, scope *expr.Scope) (any, error) {
 	case workflow.MapValue:
 		out := make(map[string]any, len(v.Map))
 		for _, e := range v.Map {
-			x, err := valueOf(e.Value, scope)
+			x, err := t.valueOf(e.Value, scope)
 			if err != nil {
 				return nil, err
 			}
@@ -268,15 +268,6 @@ func valueOf(v *workflow.Value, scope *expr.Scope) (any, error) {
 	default:
 		return v.Interface(), nil
 	}
-}
-
-// evalValue evaluates a template; a lone expression keeps its type.
-func evalValue(src string, scope *expr.Scope) (any, error) {
-	t, err := expr.ParseTemplate(src)
-	if err != nil {
-		return nil, err
-	}
-	return t.EvalValue(scope)
 }
 
 func kindOf(v any) string {

@@ -37,6 +37,7 @@ type Plan struct {
 	jobs     []*planJob // topological order, source order among equals
 	byID     map[string]*planJob
 	matrix   map[string]string // --matrix filter
+	tpl      *templates        // parsed once, evaluated by every run
 }
 
 // planJob is one job of the plan with its compiled condition.
@@ -85,7 +86,7 @@ func NewPlan(w *workflow.Workflow, opts ...PlanOption) (*Plan, error) {
 			return nil, err
 		}
 	}
-	p := &Plan{Workflow: w, Contexts: cfg.contexts, byID: map[string]*planJob{}, matrix: cfg.matrix}
+	p := &Plan{Workflow: w, Contexts: cfg.contexts, byID: map[string]*planJob{}, matrix: cfg.matrix, tpl: &templates{}}
 	var all []*planJob
 	for _, j := range w.Jobs {
 		pj := &planJob{def: j, id: j.ID.Value}
@@ -177,7 +178,7 @@ func (p *Plan) legs(pj *planJob, scope *expr.Scope) ([]Leg, error) {
 	if s == nil || s.Matrix == nil {
 		return nil, nil
 	}
-	legs, err := expandMatrix(s.Matrix, scope)
+	legs, err := p.tpl.expandMatrix(s.Matrix, scope)
 	if err != nil {
 		return nil, err
 	}

@@ -64,11 +64,11 @@ type RunResult struct {
 func (s *Scheduler) Run(ctx context.Context, p *Plan, r JobRunner) *RunResult {
 	if c := p.Workflow.Concurrency; c != nil && c.Group != nil {
 		scope := &expr.Scope{Contexts: p.Contexts}
-		name, err := evalString(c.Group.Value, scope)
+		name, err := p.tpl.evalString(c.Group.Value, scope)
 		if err == nil && name != "" {
 			runCtx, cancel := context.WithCancel(ctx)
 			defer cancel()
-			release, err := s.groups.Acquire(ctx, name, boolValue(c.CancelInProgress, false, scope), cancel)
+			release, err := s.groups.Acquire(ctx, name, p.tpl.boolValue(c.CancelInProgress, false, scope), cancel)
 			if err != nil {
 				return s.cancelAll(p, r, err)
 			}
@@ -84,7 +84,7 @@ func (s *Scheduler) Run(ctx context.Context, p *Plan, r JobRunner) *RunResult {
 func (s *Scheduler) cancelAll(p *Plan, r JobRunner, why error) *RunResult {
 	res := &RunResult{Result: Cancelled, Jobs: map[string]Outcome{}}
 	for _, pj := range p.jobs {
-		r.SkipJob(&Job{ID: pj.id, Name: displayName(pj.def, nil, Leg{}), Workflow: p.Workflow, Def: pj.def, Contexts: p.Contexts}, Cancelled, why)
+		r.SkipJob(&Job{ID: pj.id, Name: p.tpl.displayName(pj.def, nil, Leg{}), Workflow: p.Workflow, Def: pj.def, Contexts: p.Contexts}, Cancelled, why)
 		res.Jobs[pj.id] = Outcome{Result: Cancelled}
 	}
 	return res
@@ -261,7 +261,7 @@ func needsContext(needs map[string]Need) map[string]any {
 func (d *dispatch) decide(js *jobState) {
 	pj := js.pj
 	needs := d.needs(pj)
-	bare := &Job{ID: pj.id, Name: displayName(pj.def, nil, Leg{}), Workflow: d.p.Workflow, Def: pj.def, Contexts: d.p.Contexts, Needs: needs}
+	bare := &Job{ID: pj.id, Name: d.p.tpl.displayName(pj.def, nil, Leg{}), Workflow: d.p.Workflow, Def: pj.def, Contexts: d.p.Contexts, Needs: needs}
 	var scope *expr.Scope
 	if strings.TrimSpace(pj.condSrc) != "" || pj.def.Strategy != nil {
 		scope = d.scope(pj, needs)
@@ -305,9 +305,9 @@ func (d *dispatch) decide(js *jobState) {
 	}
 	js.failFast = true
 	if s := pj.def.Strategy; s != nil {
-		js.failFast = boolValue(s.FailFast, true, scope)
+		js.failFast = d.p.tpl.boolValue(s.FailFast, true, scope)
 		if s.MaxParallel != nil {
-			js.limit = intValue(s.MaxParallel, 0, scope)
+			js.limit = d.p.tpl.intValue(s.MaxParallel, 0, scope)
 		}
 	}
 	maxPar := js.limit
@@ -327,9 +327,9 @@ func (d *dispatch) decide(js *jobState) {
 		var legScope *expr.Scope
 		if hasMatrix || strings.Contains(bare.Name, "${{") || pj.def.ContinueOnError.IsExpr() {
 			legScope = jobScope(job)
-			job.Name = displayName(pj.def, legScope, l)
+			job.Name = d.p.tpl.displayName(pj.def, legScope, l)
 		}
-		js.coe[job] = boolValue(pj.def.ContinueOnError, false, legScope)
+		js.coe[job] = d.p.tpl.boolValue(pj.def.ContinueOnError, false, legScope)
 		js.legs = append(js.legs, job)
 	}
 	js.queued = append([]*Job(nil), js.legs...)
@@ -399,7 +399,7 @@ func (d *dispatch) start(js *jobState, job *Job) {
 func (d *dispatch) runLeg(ctx context.Context, job *Job) Outcome {
 	if c := job.Def.Concurrency; c != nil && c.Group != nil {
 		scope := jobScope(job)
-		name, err := evalString(c.Group.Value, scope)
+		name, err := d.p.tpl.evalString(c.Group.Value, scope)
 		if err != nil {
 			d.r.SkipJob(job, Failure, fmt.Errorf("jobs.%s.concurrency: %w", job.ID, err))
 			return Outcome{Result: Failure}
@@ -407,7 +407,7 @@ func (d *dispatch) runLeg(ctx context.Context, job *Job) Outcome {
 		if name != "" {
 			legCtx, cancel := context.WithCancel(ctx)
 			defer cancel()
-			release, err := d.s.groups.Acquire(ctx, name, boolValue(c.CancelInProgress, false, scope), cancel)
+			release, err := d.s.groups.Acquire(ctx, name, d.p.tpl.boolValue(c.CancelInProgress, false, scope), cancel)
 			if err != nil {
 				d.r.SkipJob(job, Cancelled, err)
 				return Outcome{Result: Cancelled}
@@ -518,7 +518,7 @@ func jobScope(j *Job) *expr.Scope {
 
 // displayName is the job's name as GitHub shows it: its name: (evaluated),
 // or its id, followed by the matrix values unless the name uses them.
-func displayName(def *workflow.Job, scope *expr.Scope, l Leg) string {
+func (t *templates) displayName(def *workflow.Job, scope *expr.Scope, l Leg) string {
 	name := def.ID.Value
 	usesExpr := false
 	if def.Name != nil && def.Name.Value != "" {
@@ -526,7 +526,7 @@ func displayName(def *workflow.Job, scope *expr.Scope, l Leg) string {
 		if strings.Contains(name, "${{") {
 			usesExpr = true
 			if scope != nil {
-				if s, err := evalString(name, scope); err == nil {
+				if s, err := t.evalString(name, scope); err == nil {
 					name = s
 				}
 			}
@@ -536,40 +536,4 @@ func displayName(def *workflow.Job, scope *expr.Scope, l Leg) string {
 		name += " " + legSuffix(l)
 	}
 	return name
-}
-
-func evalString(src string, scope *expr.Scope) (string, error) {
-	t, err := expr.ParseTemplate(src)
-	if err != nil {
-		return "", err
-	}
-	return t.Eval(scope)
-}
-
-func boolValue(b *workflow.Bool, def bool, scope *expr.Scope) bool {
-	if b == nil {
-		return def
-	}
-	if !b.IsExpr() {
-		return b.Value
-	}
-	v, err := evalValue(b.Expr, scope)
-	if err != nil {
-		return def
-	}
-	return expr.Truthy(v)
-}
-
-func intValue(i *workflow.Int, def int, scope *expr.Scope) int {
-	if i == nil {
-		return def
-	}
-	if !i.IsExpr() {
-		return i.Value
-	}
-	v, err := evalValue(i.Expr, scope)
-	if f, ok := v.(float64); err == nil && ok {
-		return int(f)
-	}
-	return def
 }

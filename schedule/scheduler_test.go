@@ -541,3 +541,23 @@ func TestForceStop(t *testing.T) {
 		t.Error("job a never saw its context cancelled")
 	}
 }
+
+// BenchmarkMatrix50 plans and runs a 50-leg matrix whose name, concurrency
+// group and continue-on-error are expressions, with no-op jobs: the cost
+// the scheduler adds per leg.
+func BenchmarkMatrix50(b *testing.B) {
+	var legs []string
+	for i := range 50 {
+		legs = append(legs, fmt.Sprint(i))
+	}
+	src := wf(job("m", "    name: leg ${{ matrix.n }}\n    continue-on-error: ${{ matrix.n == 7 }}\n"+
+		"    strategy:\n      max-parallel: 50\n      matrix:\n        n: ["+strings.Join(legs, ", ")+"]\n", "ok"))
+	p := mustPlan(b, src)
+	s := New()
+	b.ResetTimer()
+	for range b.N {
+		if res := s.Run(context.Background(), p, nopRunner{}); res.Result != Success {
+			b.Fatal(res.Result)
+		}
+	}
+}
