@@ -12,7 +12,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/vermont-ci/vermont/schedule"
 	"github.com/vermont-ci/vermont/workflow"
 	"github.com/vermont-ci/vermont/workflow/expr"
 )
@@ -466,7 +465,7 @@ func (j *jobRun) holds(cond *workflow.String, def string, f *frame) bool {
 	if cond != nil && cond.Value != "" {
 		src = cond.Value
 	}
-	prog, err := schedule.CompileIf(src)
+	prog, err := j.r.condition(src)
 	if err != nil {
 		j.logf("warning", "%v", err)
 		return false

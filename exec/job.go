@@ -56,6 +56,7 @@ type Runner struct {
 	afterStop time.Duration
 	force     <-chan struct{}
 	templates *sync.Map // source → *expr.Template, shared with nested runners
+	conds     *sync.Map // if: source → compiled condition, likewise
 	seq       *atomic.Int64
 }
 
@@ -177,6 +178,7 @@ func New(backend Backend, opts ...Option) (*Runner, error) {
 		r.afterStop = 5 * time.Minute
 	}
 	r.templates = &sync.Map{}
+	r.conds = &sync.Map{}
 	r.seq = &atomic.Int64{}
 	return r, nil
 }
@@ -205,6 +207,20 @@ func (r *Runner) template(src string) (*expr.Template, error) {
 	}
 	r.templates.Store(src, t)
 	return t, nil
+}
+
+// condition compiles an if: once per Runner tree (GitHub's rules:
+// success() when empty, success() && (…) without a status function).
+func (r *Runner) condition(src string) (*expr.Program, error) {
+	if p, ok := r.conds.Load(src); ok {
+		return p.(*expr.Program), nil
+	}
+	p, err := schedule.CompileIf(src)
+	if err != nil {
+		return nil, err
+	}
+	r.conds.Store(src, p)
+	return p, nil
 }
 
 // SkipJob reports a job that did not run.

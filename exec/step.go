@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/vermont-ci/vermont/schedule"
 	"github.com/vermont-ci/vermont/workflow"
 	"github.com/vermont-ci/vermont/workflow/expr"
 )
@@ -45,7 +44,7 @@ func (j *jobRun) runOne(ctx context.Context, st *workflow.Step, index int, f *fr
 	if st.If != nil {
 		ifSrc = st.If.Value
 	}
-	cond, err := schedule.CompileIf(ifSrc)
+	cond, err := j.r.condition(ifSrc)
 	ok := false
 	if err == nil {
 		var v any
