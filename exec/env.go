@@ -2,7 +2,6 @@ package exec
 
 import (
 	"fmt"
-	"github.com/vermont-ci/vermont/schedule"
 	"os"
 	"path/filepath"
 	"sort"
@@ -83,15 +82,7 @@ type frame struct {
 
 // scope builds the expression scope for the job at this moment.
 func (j *jobRun) scope(f *frame, status Result) *expr.Scope {
-	jc := j.job.Contexts
-	ctxs := make(map[string]any, 14)
-	for _, k := range []string{"vars", "secrets", "inputs"} {
-		if v, ok := jc[k]; ok {
-			ctxs[k] = v
-		} else {
-			ctxs[k] = map[string]any{}
-		}
-	}
+	ctxs := j.job.BaseContexts()
 	gh := j.github
 	env := make(map[string]any, len(j.env))
 	for k, v := range j.env {
@@ -119,13 +110,6 @@ func (j *jobRun) scope(f *frame, status Result) *expr.Scope {
 	ctxs["github"] = gh
 	ctxs["env"] = env
 	ctxs["steps"] = steps
-	ctxs["needs"] = needsContext(j.job.Needs)
-	if j.job.Matrix != nil {
-		ctxs["matrix"] = j.job.Matrix
-	} else {
-		ctxs["matrix"] = map[string]any{}
-	}
-	ctxs["strategy"] = j.job.Strategy.Map()
 	ctxs["runner"] = j.runnerContext()
 	if status == "" {
 		status = Success
@@ -144,18 +128,6 @@ func (j *jobRun) scope(f *frame, status Result) *expr.Scope {
 		Cancelled: j.cancelled(),
 		HashFiles: func(p []string) (string, error) { return expr.HashFiles(j.ws, p) },
 	}
-}
-
-func needsContext(needs map[string]schedule.Need) map[string]any {
-	m := make(map[string]any, len(needs))
-	for id, n := range needs {
-		outs := make(map[string]any, len(n.Outputs))
-		for k, v := range n.Outputs {
-			outs[k] = v
-		}
-		m[id] = map[string]any{"result": string(n.Result), "outputs": outs}
-	}
-	return m
 }
 
 func (j *jobRun) runnerContext() map[string]any {

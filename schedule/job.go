@@ -21,6 +21,42 @@ type Job struct {
 	Needs    map[string]Need // by job id, as the needs context shows them
 }
 
+// BaseContexts returns the contexts a job sees before any of its steps
+// runs: the plan's (github, inputs, vars, secrets; each an empty object when
+// the plan has none), needs, matrix and strategy. The map is the caller's to
+// add to; the values are shared and must not be changed.
+func (j *Job) BaseContexts() map[string]any {
+	ctxs := make(map[string]any, len(j.Contexts)+8)
+	for _, k := range []string{"github", "inputs", "vars", "secrets"} {
+		ctxs[k] = map[string]any{}
+	}
+	for k, v := range j.Contexts {
+		ctxs[k] = v
+	}
+	ctxs["needs"] = NeedsContext(j.Needs)
+	if j.Matrix != nil {
+		ctxs["matrix"] = j.Matrix
+	} else {
+		ctxs["matrix"] = map[string]any{}
+	}
+	ctxs["strategy"] = j.Strategy.Map()
+	return ctxs
+}
+
+// NeedsContext renders needs as the needs context shows them:
+// needs.<job>.result and needs.<job>.outputs.<name>.
+func NeedsContext(needs map[string]Need) map[string]any {
+	m := make(map[string]any, len(needs))
+	for id, n := range needs {
+		outs := make(map[string]any, len(n.Outputs))
+		for k, v := range n.Outputs {
+			outs[k] = v
+		}
+		m[id] = map[string]any{"result": string(n.Result), "outputs": outs}
+	}
+	return m
+}
+
 // Strategy is the strategy context of one leg.
 type Strategy struct {
 	FailFast    bool

@@ -225,7 +225,7 @@ func (d *dispatch) scope(pj *planJob, needs map[string]Need) *expr.Scope {
 	for k, v := range d.p.Contexts {
 		ctxs[k] = v
 	}
-	ctxs["needs"] = needsContext(needs)
+	ctxs["needs"] = NeedsContext(needs)
 	js := d.jobs[pj.id]
 	scope := &expr.Scope{Contexts: ctxs, Cancelled: d.canceled}
 	for _, dep := range js.deps {
@@ -239,18 +239,6 @@ func (d *dispatch) needs(pj *planJob) map[string]Need {
 	m := make(map[string]Need, len(pj.deps))
 	for _, dep := range d.jobs[pj.id].deps {
 		m[dep.pj.id] = Need{Result: dep.outcome.Result, Outputs: dep.outcome.Outputs}
-	}
-	return m
-}
-
-func needsContext(needs map[string]Need) map[string]any {
-	m := make(map[string]any, len(needs))
-	for id, n := range needs {
-		outs := make(map[string]any, len(n.Outputs))
-		for k, v := range n.Outputs {
-			outs[k] = v
-		}
-		m[id] = map[string]any{"result": string(n.Result), "outputs": outs}
 	}
 	return m
 }
@@ -501,20 +489,7 @@ func (d *dispatch) stillHolds(js *jobState, job *Job) bool {
 }
 
 // jobScope is the scope of one leg: plan contexts, needs, matrix, strategy.
-func jobScope(j *Job) *expr.Scope {
-	ctxs := make(map[string]any, len(j.Contexts)+3)
-	for k, v := range j.Contexts {
-		ctxs[k] = v
-	}
-	ctxs["needs"] = needsContext(j.Needs)
-	if j.Matrix != nil {
-		ctxs["matrix"] = j.Matrix
-	} else {
-		ctxs["matrix"] = map[string]any{}
-	}
-	ctxs["strategy"] = j.Strategy.Map()
-	return &expr.Scope{Contexts: ctxs}
-}
+func jobScope(j *Job) *expr.Scope { return &expr.Scope{Contexts: j.BaseContexts()} }
 
 // displayName is the job's name as GitHub shows it: its name: (evaluated),
 // or its id, followed by the matrix values unless the name uses them.
