@@ -426,19 +426,8 @@ func (j *jobRun) nodePath(using string) (string, error) {
 		}
 		return p, nil
 	}
-	dirs := append([]string(nil), j.path...)
-	for _, kv := range j.r.baseEnv {
-		if k, v, ok := strings.Cut(kv, "="); ok && strings.EqualFold(k, "PATH") {
-			dirs = append(dirs, filepath.SplitList(v)...)
-		}
-	}
-	for _, dir := range dirs {
-		if dir == "" {
-			continue
-		}
-		if p, err := osexec.LookPath(filepath.Join(dir, "node")); err == nil {
-			return p, nil
-		}
+	if p, err := LookPath("node", []string{"PATH=" + j.withPath(envValue(j.r.baseEnv, "PATH"))}); err == nil {
+		return p, nil
 	}
 	return "", fmt.Errorf("runs.using %s: no node found on PATH; install Node.js %s or name a node binary with --node PATH", using, strings.TrimPrefix(using, "node"))
 }

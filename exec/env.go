@@ -254,13 +254,11 @@ func (j *jobRun) processEnv(f *frame, stepID string, files *commandFiles) []stri
 		}
 	}
 	if len(j.path) > 0 {
-		p := strings.Join(j.path, string(os.PathListSeparator))
-		if old := m["PATH"]; old != "" {
-			p += string(os.PathListSeparator) + old
-		} else if j.image != "" {
-			p += string(os.PathListSeparator) + "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+		base := m["PATH"]
+		if base == "" && j.image != "" {
+			base = containerPath
 		}
-		m["PATH"] = p
+		m["PATH"] = j.withPath(base)
 	}
 	out := make([]string, 0, len(m))
 	for k, v := range m {
@@ -268,6 +266,31 @@ func (j *jobRun) processEnv(f *frame, stepID string, files *commandFiles) []stri
 	}
 	sort.Strings(out)
 	return out
+}
+
+// containerPath is the PATH steps in a container get after GITHUB_PATH's
+// entries: the image's own PATH is not known here.
+const containerPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// withPath puts GITHUB_PATH's entries, newest first, before base.
+func (j *jobRun) withPath(base string) string {
+	dirs := append([]string(nil), j.path...)
+	if base != "" {
+		dirs = append(dirs, base)
+	}
+	return strings.Join(dirs, string(os.PathListSeparator))
+}
+
+// envValue is key's value in env (KEY=VALUE entries; PATH-like keys match
+// case-insensitively, as on Windows).
+func envValue(env []string, key string) string {
+	v := ""
+	for _, kv := range env {
+		if k, val, ok := strings.Cut(kv, "="); ok && strings.EqualFold(k, key) {
+			v = val
+		}
+	}
+	return v
 }
 
 // defaultEnv are the variables GitHub sets for every step ("Store

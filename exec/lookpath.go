@@ -1,26 +1,27 @@
 package exec
 
 import (
+	"fmt"
 	osexec "os/exec"
 	"path/filepath"
 	"strings"
 )
 
-// lookPathEnv finds file in the PATH of env.
-func lookPathEnv(file string, env []string) (string, error) {
+// LookPath finds file in the PATH of env, which may differ from this
+// process's (GITHUB_PATH adds to it). A name with a path separator is taken
+// as given. Backends use it to start a step's program; it never falls back
+// to Vermont's own PATH.
+func LookPath(file string, env []string) (string, error) {
 	if strings.ContainsAny(file, `/\`) {
 		return file, nil
 	}
-	pathVar := ""
-	for _, kv := range env {
-		if k, v, ok := strings.Cut(kv, "="); ok && strings.EqualFold(k, "PATH") {
-			pathVar = v
+	for _, dir := range filepath.SplitList(envValue(env, "PATH")) {
+		if dir == "" {
+			dir = "."
 		}
-	}
-	for _, dir := range filepath.SplitList(pathVar) {
 		if p, err := osexec.LookPath(filepath.Join(dir, file)); err == nil {
 			return p, nil
 		}
 	}
-	return osexec.LookPath(file)
+	return "", fmt.Errorf("%s: executable file not found in PATH", file)
 }

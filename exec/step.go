@@ -301,7 +301,7 @@ func (j *jobRun) have(name string) bool {
 	if j.image != "" {
 		return name == "sh" // container images: don't assume bash
 	}
-	_, err := lookPathEnv(name, j.r.baseEnv)
+	_, err := LookPath(name, j.r.baseEnv)
 	return err == nil
 }
 

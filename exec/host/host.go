@@ -11,8 +11,6 @@ import (
 	"errors"
 	"fmt"
 	osexec "os/exec"
-	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
@@ -72,7 +70,7 @@ func (r *runner) Run(ctx context.Context, p exec.Process) (int, error) {
 	if len(p.Argv) == 0 {
 		return -1, errors.New("no command")
 	}
-	path, err := lookPath(p.Argv[0], p.Env)
+	path, err := exec.LookPath(p.Argv[0], p.Env)
 	if err != nil {
 		return -1, err
 	}
@@ -153,27 +151,4 @@ func (r *runner) Close(ctx context.Context) error {
 		killGroup(pgid)
 	}
 	return nil
-}
-
-// lookPath finds file in the PATH of env, which may differ from ours
-// (GITHUB_PATH adds to it).
-func lookPath(file string, env []string) (string, error) {
-	if strings.ContainsRune(file, filepath.Separator) || strings.ContainsRune(file, '/') {
-		return file, nil
-	}
-	pathVar := ""
-	for _, kv := range env {
-		if k, v, ok := strings.Cut(kv, "="); ok && strings.EqualFold(k, "PATH") {
-			pathVar = v
-		}
-	}
-	for _, dir := range filepath.SplitList(pathVar) {
-		if dir == "" {
-			dir = "."
-		}
-		if p, err := osexec.LookPath(filepath.Join(dir, file)); err == nil {
-			return p, nil
-		}
-	}
-	return "", fmt.Errorf("%s: executable file not found in PATH", file)
 }
