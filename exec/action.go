@@ -498,23 +498,20 @@ func (j *jobRun) runDockerAction(ctx context.Context, name, id string, meta *wor
 	return j.runContainer(ctx, name, id, f, strings.TrimPrefix(image, "docker://"), entry, args, env)
 }
 
-// runContainer runs a one-off container for a Docker action.
+// runContainer runs a one-off container for a Docker action, with the
+// step's env and extra (its inputs and the action's env) on top.
 func (j *jobRun) runContainer(ctx context.Context, name, id string, f *frame, image string, entry, args []string, extra map[string]string) stepResult {
 	cr, ok := j.sr.(ContainerRunner)
 	if !ok {
 		j.stepLog(name, "error", ErrNoContainers.Error())
 		return stepResult{outcome: Failure}
 	}
-	files, err := j.newCommandFiles()
-	if err != nil {
-		j.stepLog(name, "error", err.Error())
-		return stepResult{outcome: Failure}
-	}
-	defer files.remove()
-	cf := &frame{env: map[string]string{}}
+	cf := &frame{}
 	if f != nil {
 		*cf = *f
-		cf.env = map[string]string{}
+	}
+	cf.env = make(map[string]string, len(cf.env)+len(extra))
+	if f != nil {
 		for k, v := range f.env {
 			cf.env[k] = v
 		}
@@ -522,31 +519,10 @@ func (j *jobRun) runContainer(ctx context.Context, name, id string, f *frame, im
 	for k, v := range extra {
 		cf.env[k] = v
 	}
-	j.image = image // the environment is the container's, not the host's
-	env := j.processEnv(cf, id, files)
-	j.image = ""
-	out := j.newOutput(name, env)
-	code, err := cr.RunContainer(ctx, ContainerProcess{Image: image, Entrypoint: entry, Args: args, Env: env, Dir: j.ws,
-		Mounts: []string{j.dir, j.ws, j.tools}, Stdout: out.writer("stdout"), Stderr: out.writer("stderr")})
-	out.flush()
-	res := stepResult{outcome: Success}
-	switch {
-	case err != nil && ctx.Err() != nil:
-		res.outcome = Cancelled
-	case err != nil:
-		j.stepLog(name, "error", err.Error())
-		res.outcome = Failure
-	case code != 0:
-		j.stepLog(name, "error", fmt.Sprintf("Process completed with exit code %d.", code))
-		res.outcome = Failure
-	}
-	outputs, err := j.applyFiles(files, out)
-	if err != nil {
-		j.stepLog(name, "error", err.Error())
-		res.outcome = Failure
-	}
-	res.outputs = outputs
-	return res
+	return j.runWith(ctx, name, id, cf, true, nil, func(env []string, stdout, stderr io.Writer) (int, error) {
+		return cr.RunContainer(ctx, ContainerProcess{Image: image, Entrypoint: entry, Args: args, Env: env, Dir: j.ws,
+			Mounts: []string{j.dir, j.ws, j.tools}, Stdout: stdout, Stderr: stderr})
+	})
 }
 
 // splitArgs splits with.args like a shell would, honouring quotes.

@@ -231,11 +231,11 @@ func (j *jobRun) floatValue(f *workflow.Float) (float64, error) {
 }
 
 // processEnv is the complete environment of a step's process: the base
-// environment (host jobs only), GitHub's default variables, the job's env
+// environment (on the host only, not in a container), GitHub's default variables, the job's env
 // (with GITHUB_ENV), the step's env, and PATH with GITHUB_PATH in front.
-func (j *jobRun) processEnv(f *frame, stepID string, files *commandFiles) []string {
+func (j *jobRun) processEnv(f *frame, stepID string, files *commandFiles, inContainer bool) []string {
 	m := map[string]string{}
-	if j.image == "" {
+	if !inContainer {
 		for _, kv := range j.r.baseEnv {
 			if k, v, ok := strings.Cut(kv, "="); ok {
 				m[k] = v
@@ -255,7 +255,7 @@ func (j *jobRun) processEnv(f *frame, stepID string, files *commandFiles) []stri
 	}
 	if len(j.path) > 0 {
 		base := m["PATH"]
-		if base == "" && j.image != "" {
+		if base == "" && inContainer {
 			base = containerPath
 		}
 		m["PATH"] = j.withPath(base)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -225,15 +226,28 @@ func (j *jobRun) runScript(ctx context.Context, st *workflow.Step, id, name stri
 // runProcess runs argv as a step process with the command files, and
 // applies what the step wrote to them; saved state goes into state.
 func (j *jobRun) runProcess(ctx context.Context, name, id string, f *frame, argv []string, dir string, state map[string]string) stepResult {
+	return j.runWith(ctx, name, id, f, j.image != "", state, func(env []string, stdout, stderr io.Writer) (int, error) {
+		return j.sr.Run(ctx, Process{Argv: argv, Env: env, Dir: dir, Stdout: stdout, Stderr: stderr})
+	})
+}
+
+// runWith runs one process of a step through run, which starts it with the
+// environment and output writers it is given: it makes the command files,
+// reads the output for workflow commands, turns the exit into an outcome,
+// and applies what the step wrote to the files. inContainer says whose
+// environment the process starts from (a container's has no host
+// variables). Saved state goes into state when it is not nil.
+func (j *jobRun) runWith(ctx context.Context, name, id string, f *frame, inContainer bool, state map[string]string,
+	run func(env []string, stdout, stderr io.Writer) (int, error)) stepResult {
 	files, err := j.newCommandFiles()
 	if err != nil {
 		j.stepLog(name, "error", err.Error())
 		return stepResult{outcome: Failure}
 	}
 	defer files.remove()
-	env := j.processEnv(f, id, files)
+	env := j.processEnv(f, id, files, inContainer)
 	out := j.newOutput(name, env)
-	code, err := j.sr.Run(ctx, Process{Argv: argv, Env: env, Dir: dir, Stdout: out.writer("stdout"), Stderr: out.writer("stderr")})
+	code, err := run(env, out.writer("stdout"), out.writer("stderr"))
 	out.flush()
 	res := stepResult{outcome: Success}
 	switch {
@@ -258,8 +272,8 @@ func (j *jobRun) runProcess(ctx context.Context, name, id string, f *frame, argv
 		res.outcome = Failure
 	}
 	res.outputs = outputs
-	for k, v := range out.state {
-		if state != nil {
+	if state != nil {
+		for k, v := range out.state {
 			state[k] = v
 		}
 	}

@@ -251,7 +251,8 @@ func TestRunnerServices(t *testing.T) {
 func TestRunnerDockerActions(t *testing.T) {
 	f := newWFFixture(t, "wf-docker")
 	r := f.runWorkflow(t, "docker.yml", wfOpts{})
-	r.wantJobs(t, map[string]schedule.Result{"actions": schedule.Success})
+	r.wantJobs(t, map[string]schedule.Result{"actions": schedule.Success, "in-container": schedule.Success})
+	r.events.WantLines(t, "in-container", "docker action in a container job", "after the action, host env not passed")
 	r.events.WantLines(t, "actions",
 		"hello octocat from busybox image",
 		"hello mona (INPUT_WHO=mona, from the action's env)",
