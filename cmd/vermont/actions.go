@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -46,11 +45,8 @@ func runActionsPull(ctx context.Context, args []string, io stdio) int {
 			"Local ./ actions are read relative to the repository that holds PATH.\n\nflags:")
 		fset.PrintDefaults()
 	}
-	if err := fset.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := parseFlags(fset, args); !ok {
+		return code
 	}
 	if fset.NArg() > 0 {
 		fmt.Fprintf(io.err, "vermont actions pull: unexpected argument %q (give workflows with -W)\n", fset.Arg(0))

@@ -28,11 +28,8 @@ func runEval(ctx context.Context, args []string, io stdio) int {
 			"Syntax and evaluation errors print eval:LINE:COL: message and exit 1.\n\nflags:")
 		fset.PrintDefaults()
 	}
-	if err := fset.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := parseFlags(fset, args); !ok {
+		return code
 	}
 	if fset.NArg() != 1 {
 		fmt.Fprintf(io.err, "vermont eval: want exactly one expression, got %d argument(s); quote the expression\n", fset.NArg())

@@ -22,11 +22,8 @@ func runGraph(ctx context.Context, args []string, io stdio) int {
 		fmt.Fprintln(io.err, "usage: vermont graph [--dot] [PATH...]\n\nPrints each workflow's job graph after matrix expansion.\n\nflags:")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
 	paths, err := yamlFiles(fs.Args())
 	if err != nil {

@@ -63,11 +63,8 @@ func runImage(ctx context.Context, args []string, io stdio) int {
 		fset.Usage()
 		return 0
 	}
-	if err := fset.Parse(rest); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := parseFlags(fset, rest); !ok {
+		return code
 	}
 	var run func(context.Context, *ctrdexec.Backend, []string, stdio) error
 	switch sub {

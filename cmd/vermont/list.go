@@ -23,11 +23,8 @@ func runList(ctx context.Context, args []string, io stdio) int {
 			"one row per job, with the events that trigger the workflow. Problems in a file are\n"+
 			"reported on stderr and make the exit status 1; what could be read is still listed.")
 	}
-	if err := fset.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := parseFlags(fset, args); !ok {
+		return code
 	}
 	files, err := yamlFiles(fset.Args())
 	if err != nil {

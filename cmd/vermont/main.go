@@ -6,6 +6,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -64,6 +66,20 @@ func interrupts(sigs <-chan os.Signal, cancel context.CancelFunc, force chan<- s
 	<-sigs
 	fmt.Fprintln(w, "vermont: stopping at once")
 	close(force)
+}
+
+// parseFlags parses a subcommand's flags. When it returns false the
+// subcommand ends with code: 0 after -h, 2 after a bad flag (the flag
+// package has said what was wrong).
+func parseFlags(fs *flag.FlagSet, args []string) (code int, ok bool) {
+	err := fs.Parse(args)
+	switch {
+	case err == nil:
+		return 0, true
+	case errors.Is(err, flag.ErrHelp):
+		return 0, false
+	}
+	return 2, false
 }
 
 // run dispatches to a subcommand and returns the exit code.

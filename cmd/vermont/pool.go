@@ -41,11 +41,8 @@ func runPool(ctx context.Context, args []string, io stdio) int {
 			"ORCHESTRATOR_IP, VM_TEMPLATE_PATH, VM_STORAGE_PATH, GITHUB_API_URL.\n\nflags:")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
 	env, err := loadPoolEnv(os.Environ(), *dotEnv)
 	if err != nil {

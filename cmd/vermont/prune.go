@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 )
@@ -22,11 +21,8 @@ func runPrune(ctx context.Context, args []string, io stdio) int {
 			"it removes live runs' containers too. Flags:")
 		fset.PrintDefaults()
 	}
-	if err := fset.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := parseFlags(fset, args); !ok {
+		return code
 	}
 	if fset.NArg() != 0 {
 		fmt.Fprintf(io.err, "vermont prune: unexpected argument %q\n", fset.Arg(0))

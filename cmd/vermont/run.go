@@ -85,11 +85,8 @@ func runRun(ctx context.Context, args []string, io stdio) int {
 	fs.StringVar(&f.node, "node", "", "node binary for JavaScript actions (default: node on PATH)")
 	fs.StringVar(&f.dir, "C", ".", "the repository directory")
 	f.backend.register(fs)
-	if err := fs.Parse(reorder(args, fs)); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := parseFlags(fs, reorder(args, fs)); !ok {
+		return code
 	}
 	if fs.NArg() > 1 {
 		fmt.Fprintf(io.err, "vermont run: want at most one EVENT, got %q\n", fs.Args())

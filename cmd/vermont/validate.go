@@ -29,11 +29,8 @@ func runValidate(ctx context.Context, args []string, io stdio) int {
 			"action.yml files and .github/workflows directories below it.\n"+
 			"The default PATH is "+defaultWorkflowDir+". Exits 1 when any file has a problem.")
 	}
-	if err := fset.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := parseFlags(fset, args); !ok {
+		return code
 	}
 	files, err := yamlFiles(fset.Args())
 	if err != nil {
