@@ -561,3 +561,46 @@ func BenchmarkMatrix50(b *testing.B) {
 		}
 	}
 }
+
+// TestWorkflowConcurrency: two runs of a workflow in one concurrency group
+// never overlap; with cancel-in-progress the newer one cancels the older.
+func TestWorkflowConcurrency(t *testing.T) {
+	t.Parallel()
+	t.Run("queued", func(t *testing.T) {
+		t.Parallel()
+		src := "concurrency: deploy\n" + wf(job("a", "", "pause"), job("b", "", "pause"))
+		g := NewGroups()
+		f := newFake()
+		done := make(chan *RunResult, 2)
+		for range 2 {
+			go func() { done <- New(WithLimit(4), WithGroups(g)).Run(context.Background(), mustPlan(t, src), f) }()
+		}
+		for range 2 {
+			if res := <-done; res.Result != Success {
+				t.Errorf("run: %v", res.Jobs)
+			}
+		}
+		if f.maxTotal > 2 || len(f.started) != 4 {
+			t.Errorf("max jobs at once %d (one run's two jobs at most), started %v", f.maxTotal, f.started)
+		}
+	})
+	t.Run("cancel in progress", func(t *testing.T) {
+		t.Parallel()
+		src := "concurrency:\n  group: deploy\n  cancel-in-progress: true\n" + wf(job("a", "", "block"))
+		g := NewGroups()
+		f := newFake()
+		first := make(chan *RunResult)
+		go func() { first <- New(WithGroups(g)).Run(context.Background(), mustPlan(t, src), f) }()
+		waitStarted(t, f, 1)
+		second := make(chan *RunResult)
+		go func() { second <- New(WithGroups(g)).Run(context.Background(), mustPlan(t, src), f) }()
+		if res := <-first; res.Result != Cancelled {
+			t.Errorf("older run: %s, want cancelled", res.Result)
+		}
+		waitStarted(t, f, 2)
+		close(f.release)
+		if res := <-second; res.Result != Success {
+			t.Errorf("newer run: %s, want success", res.Result)
+		}
+	})
+}
