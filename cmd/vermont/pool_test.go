@@ -652,3 +652,42 @@ func startPoolBench(b *testing.B, gh *fakeGitHub, url string) *poolHarness {
 }
 
 func writeFile(path, s string) error { return os.WriteFile(path, []byte(s), 0o600) }
+
+// TestRunPoolShutsDownOnSignal runs the command as a process would, with
+// USE_MOCK=true against the fake GitHub: once it serves, cancelling its
+// context (what SIGTERM does, through main) shuts it down with exit 0, and
+// the warm instances' runners are removed from GitHub. It sets the process
+// environment, so it does not run in parallel.
+func TestRunPoolShutsDownOnSignal(t *testing.T) {
+	gh, srv := newFakeGitHub(t)
+	for k, v := range map[string]string{"GITHUB_PAT": testPAT, "GITHUB_ORG": "", "GITHUB_REPO": "o/r", "WEBHOOK_SECRET": testSecret,
+		"PORT": "0", "USE_MOCK": "true", "GITHUB_API_URL": srv.URL + "/", "VM_STORAGE_PATH": ""} {
+		t.Setenv(k, v)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	errb := &lockedBuffer{}
+	done := make(chan int)
+	go func() {
+		done <- run(ctx, []string{"pool", "--env-file", t.TempDir() + "/none", "--state", t.TempDir()}, stdio{out: &bytes.Buffer{}, err: errb})
+	}()
+	waitFor(t, "the pool serving with warm instances", func() bool {
+		jit, _ := gh.calls()
+		return strings.Contains(errb.String(), "vermont pool listening") && len(jit) == 4
+	})
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("exit %d after the signal\n%s", code, errb.String())
+	}
+	if !strings.Contains(errb.String(), "vermont pool shutting down") {
+		t.Errorf("no shutdown logged:\n%s", errb.String())
+	}
+	if _, removed := gh.calls(); len(removed) != 4 {
+		t.Errorf("runners removed on shutdown: %v, want the 4 warm ones", removed)
+	}
+	for _, secret := range []string{testPAT, testSecret} {
+		if strings.Contains(errb.String(), secret) {
+			t.Fatal("a secret reached the log")
+		}
+	}
+}
