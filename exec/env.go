@@ -118,6 +118,9 @@ func (j *jobRun) scope(f *frame, status Result) *expr.Scope {
 		}
 	}
 	job := map[string]any{"status": string(status)}
+	if j.container != nil {
+		job["container"] = j.container
+	}
 	if j.services != nil {
 		job["services"] = j.services
 	}

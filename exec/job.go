@@ -284,9 +284,10 @@ type jobRun struct {
 	pres    map[*workflow.Step]map[string]string // state saved by pres run at job start (runPres)
 	github  map[string]any
 	ids     map[string]int // generated step ids by base name
-	// services is job.services, filled once the backend has started the
-	// job's service containers.
-	services map[string]any
+	// container and services are job.container and job.services, filled
+	// once the backend has started the job's containers.
+	container map[string]any
+	services  map[string]any
 	// done is the job context's Done channel: cancelled() reads it at the
 	// moment of evaluation.
 	done <-chan struct{}
@@ -363,7 +364,7 @@ func (j *jobRun) run(ctx context.Context) schedule.Outcome {
 		return schedule.Outcome{Result: Failure}
 	}
 	j.sr = sr
-	j.services = servicesContext(spec.Services, sr)
+	j.container, j.services = containerContexts(spec.Services, sr)
 	defer func() {
 		cctx, ccancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 		defer ccancel()
@@ -444,35 +445,57 @@ func (j *jobRun) jobSpec() (JobSpec, error) {
 	return spec, nil
 }
 
-// ServicePorter is implemented by step runners that publish the ports of a
-// job's service containers: for each service, its container ports mapped
-// to the host ports they are published on. The job runner checks for it
-// with a type assertion and fills job.services.<id>.ports from it, as
-// GitHub does for `ports:` of services.
-type ServicePorter interface {
-	ServicePorts() map[string]map[string]string
+// ContainerInfo is what the job context says of one container of a job.
+type ContainerInfo struct {
+	ID      string            // the container's ID
+	Network string            // the ID of the network the job's containers share
+	Ports   map[string]string // container port → the host port it is published on
 }
 
-// servicesContext is the job.services context: one object per service,
-// with its published ports ("Contexts", job context). Every service is
-// there, with empty ports when none are published.
-func servicesContext(services []ServiceSpec, sr StepRunner) map[string]any {
-	if len(services) == 0 {
-		return nil
+// ContainerDescriber is implemented by step runners that run a job's
+// containers. The job runner checks for it with a type assertion and
+// fills job.container and job.services from it, as GitHub does.
+type ContainerDescriber interface {
+	// Containers returns the job container and the service containers
+	// by service name. For a job on the host, the job container is nil,
+	// or has only a Network when the job has services, as on GitHub.
+	Containers() (job *ContainerInfo, services map[string]ContainerInfo)
+}
+
+// containerContexts returns job.container and job.services ("Contexts",
+// job context): the job container's id and network (only the network for a
+// job on the host with services), and for every service its id, network and
+// published ports. Both are nil when the job has no containers.
+func containerContexts(services []ServiceSpec, sr StepRunner) (container, svcs map[string]any) {
+	cd, ok := sr.(ContainerDescriber)
+	if !ok && len(services) == 0 {
+		return nil, nil
 	}
-	var published map[string]map[string]string
-	if sp, ok := sr.(ServicePorter); ok {
-		published = sp.ServicePorts()
+	var (
+		main  *ContainerInfo
+		infos map[string]ContainerInfo
+	)
+	if ok {
+		main, infos = cd.Containers()
 	}
-	out := make(map[string]any, len(services))
-	for _, s := range services {
-		ports := make(map[string]any, len(published[s.Name]))
-		for container, host := range published[s.Name] {
-			ports[container] = host
+	if main != nil {
+		container = map[string]any{"network": main.Network}
+		if main.ID != "" {
+			container["id"] = main.ID
 		}
-		out[s.Name] = map[string]any{"ports": ports}
 	}
-	return out
+	if len(services) > 0 {
+		svcs = make(map[string]any, len(services))
+		for _, s := range services {
+			info := infos[s.Name]
+			ports := make(map[string]any, len(info.Ports))
+			for c, h := range info.Ports {
+				ports[c] = h
+			}
+			svcs[s.Name] = map[string]any{"id": info.ID, "network": info.Network, "ports": ports}
+		}
+	}
+	return container, svcs
 }
 
 func (j *jobRun) containerSpec(c *workflow.Container, scope *expr.Scope) (ContainerSpec, error) {

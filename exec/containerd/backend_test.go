@@ -306,10 +306,16 @@ func TestHostJobServicePorts(t *testing.T) {
 	r := f.start(t, exec.JobSpec{Services: []exec.ServiceSpec{
 		webService(f, "web", "80", "published", "80"),
 	}})
-	ports := r.(*job).ServicePorts()
-	hostPort := ports["web"]["80"]
+	main, services := r.(*job).Containers()
+	web := services["web"]
+	hostPort := web.Ports["80"]
 	if hostPort == "" {
-		t.Fatalf("ServicePorts = %v; want web's port 80 published", ports)
+		t.Fatalf("Containers: services = %v; want web's port 80 published", services)
+	}
+	// A host job has no container of its own, but its services' network
+	// shows in job.container, as on GitHub.
+	if main == nil || main.ID != "" || main.Network == "" || main.Network != web.Network || web.ID == "" {
+		t.Errorf("Containers = %+v, %+v; want a network shared with web, no job container id, and web's id", main, web)
 	}
 	resp, err := http.Get("http://127.0.0.1:" + hostPort + "/")
 	if err != nil {
@@ -550,8 +556,12 @@ func TestHostNetwork(t *testing.T) {
 	port := fmt.Sprint(ln.Addr().(*net.TCPAddr).Port)
 	ln.Close()
 	r := f.start(t, exec.JobSpec{Image: f.busy, Services: []exec.ServiceSpec{webService(f, "web", port, "on host", port)}})
-	if got := r.(*job).ServicePorts()["web"][port]; got != port {
-		t.Errorf("ServicePorts()[web][%s] = %q, want the same port", port, got)
+	main, services := r.(*job).Containers()
+	if got := services["web"].Ports[port]; got != port {
+		t.Errorf("Containers: web's ports[%s] = %q, want the same port", port, got)
+	}
+	if main == nil || main.ID == "" || main.Network != "host" || services["web"].Network != "host" {
+		t.Errorf("Containers = %+v, %+v; want the job container's id and network host for both", main, services)
 	}
 	resp, err := http.Get("http://127.0.0.1:" + port + "/")
 	if err != nil {

@@ -48,8 +48,9 @@ type job struct {
 }
 
 var (
-	_ exec.StepRunner      = (*job)(nil)
-	_ exec.ContainerRunner = (*job)(nil)
+	_ exec.StepRunner         = (*job)(nil)
+	_ exec.ContainerRunner    = (*job)(nil)
+	_ exec.ContainerDescriber = (*job)(nil)
 )
 
 // newJob makes a job's directory and lease.
@@ -255,23 +256,36 @@ func (j *job) container(name string) *ctr {
 	return nil
 }
 
-// ServicePorts returns, for each service with published ports (and "" for
-// the job container), its container ports mapped to the host ports they
-// are published on: what job.services.<id>.ports holds on GitHub.
-func (j *job) ServicePorts() map[string]map[string]string {
+// Containers describes the job's containers for job.container and
+// job.services. Their network is the job's own namespace, named by the
+// job's id, or "host" with host networking.
+func (j *job) Containers() (*exec.ContainerInfo, map[string]exec.ContainerInfo) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	out := map[string]map[string]string{}
-	for _, c := range append([]*ctr{j.main}, j.services...) {
-		if c != nil && len(c.ports) > 0 {
-			m := make(map[string]string, len(c.ports))
-			for k, v := range c.ports {
-				m[k] = v
-			}
-			out[c.name] = m
-		}
+	if j.main == nil && len(j.services) == 0 {
+		return nil, nil
 	}
-	return out
+	network := j.id
+	if j.b.cfg.network == NetworkHost {
+		network = "host"
+	}
+	info := func(c *ctr) exec.ContainerInfo {
+		ports := make(map[string]string, len(c.ports))
+		for k, v := range c.ports {
+			ports[k] = v
+		}
+		return exec.ContainerInfo{ID: c.id, Network: network, Ports: ports}
+	}
+	main := &exec.ContainerInfo{Network: network}
+	if j.main != nil {
+		m := info(j.main)
+		main = &m
+	}
+	services := make(map[string]exec.ContainerInfo, len(j.services))
+	for _, s := range j.services {
+		services[s.name] = info(s)
+	}
+	return main, services
 }
 
 // Run runs a step: as an exec in the job container, or on the host for a

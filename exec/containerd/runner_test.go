@@ -239,11 +239,13 @@ func TestRunnerServices(t *testing.T) {
 		"by name: from web and from api",
 		"on localhost: from web and from api",
 		"no ports published: {}",
+		"ids and network - ok",
 	)
 	r.events.WantLines(t, "on-host",
 		"web's port 80 is published",
 		"from the host: published",
 		"steps run on the host",
+		"network without a job container - ok",
 	)
 	f.wantNothingLeft(t)
 }
