@@ -3,13 +3,14 @@ package vm
 import (
 	"context"
 	"slices"
+	"strings"
 	"time"
 )
 
 // pollQueued asks GitHub for queued jobs every queuePoll until ctx ends, so
 // that a job whose webhook was lost (GitHub does not redeliver a failed
-// delivery by itself) is still served. It does the network call off the
-// run goroutine and hands the answer to it.
+// delivery by itself) is still served, and sweeps stale runners. It does
+// the network calls off the run goroutine and hands the answers to it.
 func (p *Pool) pollQueued(ctx context.Context) {
 	t := time.NewTicker(p.opts.queuePoll)
 	defer t.Stop()
@@ -27,6 +28,38 @@ func (p *Pool) pollQueued(ctx context.Context) {
 		}
 		now := time.Now()
 		p.post(func(lctx context.Context) { p.applyQueued(lctx, jobs, now) })
+		p.sweepRunners(ctx)
+	}
+}
+
+// sweepRunners removes GitHub runners that carry the pool's name prefix,
+// are offline and belong to no instance the pool has: those whose removal
+// failed when their instance was destroyed (an API error, say). Without
+// it they would stay registered until the next Start.
+func (p *Pool) sweepRunners(ctx context.Context) {
+	runners, err := p.runners.ListRunners(ctx)
+	if err != nil {
+		p.m.providerErrors.WithLabelValues("", "list_runners").Inc()
+		p.log.WarnContext(ctx, "listing GitHub runners failed; stale runners stay until the next poll", "err", err)
+		return
+	}
+	var stale []Runner
+	if err := p.do(ctx, func(context.Context) {
+		for _, r := range runners {
+			if r.Status == "offline" && strings.HasPrefix(r.Name, p.opts.prefix+"-") && p.st.instances[r.Name] == nil {
+				stale = append(stale, r)
+			}
+		}
+	}); err != nil {
+		return
+	}
+	for _, r := range stale {
+		if err := p.runners.RemoveRunner(ctx, r.ID); err != nil {
+			p.m.providerErrors.WithLabelValues("", "remove_runner").Inc()
+			p.log.WarnContext(ctx, "removing stale GitHub runner failed", "runner", r.Name, "err", err)
+			continue
+		}
+		p.log.InfoContext(ctx, "removed stale GitHub runner", "runner", r.Name, "id", r.ID)
 	}
 }
 

@@ -84,3 +84,27 @@ func TestFallbackRunnerRemovedByName(t *testing.T) {
 	}
 	eventually(t, "the runner removed by name", func() bool { return slices.Contains(runners.Removed(), id) })
 }
+
+// TestPollSweepsStaleRunners: a runner of ours that is offline and backs no
+// instance (its removal failed when its instance was destroyed, say) is
+// removed by the periodic poll, not only at the next start. The idle
+// instance's own runner (offline until it takes a job), an online runner
+// and a runner of another controller are kept.
+func TestPollSweepsStaleRunners(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, nil, nil, onePool(1, 2), vm.WithQueuePoll(20*time.Millisecond))
+	f.start(t)
+	eventually(t, "1 idle", f.settled(1, 0))
+	idle := f.runners.Registered()
+	if len(idle) != 1 {
+		t.Fatalf("registered = %+v, want the idle instance's runner", idle)
+	}
+	f.runners.Add(vm.Runner{ID: 1, Name: "vermont-linux-stale", Status: "offline"})
+	f.runners.Add(vm.Runner{ID: 2, Name: "vermont-linux-working", Status: "online", Busy: true})
+	f.runners.Add(vm.Runner{ID: 3, Name: "someone-else", Status: "offline"})
+	eventually(t, "the stale runner removed", func() bool { return slices.Contains(f.runners.Removed(), 1) })
+	time.Sleep(60 * time.Millisecond) // a few more polls: nothing else goes
+	if got := f.runners.Removed(); !slices.Equal(got, []int64{1}) {
+		t.Errorf("removed = %v, want only the stale runner (1); idle instance's runner is %d", got, idle[0].ID)
+	}
+}
