@@ -112,6 +112,13 @@ func (j *jobRun) checkoutLocal(name, path string) stepResult {
 		j.stepLog(name, "error", fmt.Sprintf("actions/checkout: %v", err))
 		return stepResult{outcome: Failure}
 	}
+	if j.r.bind {
+		return stepResult{outcome: Success} // never chown the user's own tree
+	}
+	if err := j.owner.own(dest); err != nil {
+		j.stepLog(name, "error", fmt.Sprintf("actions/checkout: %v", err))
+		return stepResult{outcome: Failure}
+	}
 	return stepResult{outcome: Success}
 }
 

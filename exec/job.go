@@ -288,6 +288,9 @@ type jobRun struct {
 	// once the backend has started the job's containers.
 	container map[string]any
 	services  map[string]any
+	// owner is the user steps run as when it is not Vermont's (a
+	// container --user); the files made for the job are given to it.
+	owner *jobOwner
 	// done is the job context's Done channel: cancelled() reads it at the
 	// moment of evaluation.
 	done <-chan struct{}
@@ -322,6 +325,15 @@ func (r *Runner) newJobRun(job *schedule.Job, name string) (*jobRun, error) {
 	}
 	j.github = j.githubContext()
 	return j, nil
+}
+
+// ownedDirs are the job's directories its user gets: its temp directory
+// and its workspace, unless the workspace is the bound working tree.
+func (j *jobRun) ownedDirs() []string {
+	if j.r.bind && j.r.hasRepo {
+		return []string{j.temp}
+	}
+	return []string{j.temp, j.ws}
 }
 
 // cleanup removes the job's directories (not a bound working tree), and
@@ -365,6 +377,10 @@ func (j *jobRun) run(ctx context.Context) schedule.Outcome {
 	}
 	j.sr = sr
 	j.container, j.services = containerContexts(spec.Services, sr)
+	j.owner = ownerOf(sr)
+	if err := j.owner.own(j.ownedDirs()...); err != nil {
+		j.logf("warning", "give the job's directories to its user: %v", err)
+	}
 	defer func() {
 		cctx, ccancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 		defer ccancel()

@@ -343,6 +343,9 @@ func (j *jobRun) newCommandFiles() (*commandFiles, error) {
 			return nil, fmt.Errorf("command files: %w", err)
 		}
 	}
+	if err := j.owner.own(dir); err != nil {
+		return nil, fmt.Errorf("command files: %w", err)
+	}
 	return c, nil
 }
 

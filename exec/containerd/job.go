@@ -51,6 +51,7 @@ var (
 	_ exec.StepRunner         = (*job)(nil)
 	_ exec.ContainerRunner    = (*job)(nil)
 	_ exec.ContainerDescriber = (*job)(nil)
+	_ exec.Owner              = (*job)(nil)
 )
 
 // newJob makes a job's directory and lease.
@@ -286,6 +287,18 @@ func (j *job) Containers() (*exec.ContainerInfo, map[string]exec.ContainerInfo) 
 		services[s.name] = info(s)
 	}
 	return main, services
+}
+
+// Owner reports the user the job container's steps run as, so that the
+// job runner gives it the workspace and command files (exec.Owner).
+func (j *job) Owner() (uid, gid int, ok bool) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.main == nil {
+		return 0, 0, false
+	}
+	u := j.main.process.User
+	return int(u.UID), int(u.GID), true
 }
 
 // Run runs a step: as an exec in the job container, or on the host for a

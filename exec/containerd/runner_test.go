@@ -231,6 +231,21 @@ func TestRunnerContainerJob(t *testing.T) {
 	f.wantNothingLeft(t)
 }
 
+func TestRunnerContainerUser(t *testing.T) {
+	f := newWFFixture(t, "wf-user")
+	r := f.runWorkflow(t, "user.yml", wfOpts{})
+	r.wantJobs(t, map[string]schedule.Result{"box": schedule.Success})
+	r.events.WantLines(t, "box",
+		"uid: 1000 gid: 1000",
+		"workspace writable",
+		"temp writable",
+		"output: 1000",
+		"env: yes",
+		"path: added",
+	)
+	f.wantNothingLeft(t)
+}
+
 func TestRunnerServices(t *testing.T) {
 	f := newWFFixture(t, "wf-services")
 	r := f.runWorkflow(t, "services.yml", wfOpts{})
