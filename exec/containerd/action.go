@@ -70,7 +70,13 @@ func (j *job) runTask(ctx context.Context, c *ctr, image string) (int, error) {
 	if err != nil {
 		return -1, fmt.Errorf("docker action %s: %w", image, err)
 	}
-	if err := c.task.Start(cctx); err != nil {
+	if err := ctx.Err(); err != nil {
+		return -1, err
+	}
+	sctx, scancel := ctrd.CreateContext(cctx)
+	err = c.task.Start(sctx)
+	scancel()
+	if err != nil {
 		return -1, fmt.Errorf("docker action %s: start: %w", image, err)
 	}
 	var st client.ExitStatus

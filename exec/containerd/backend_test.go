@@ -465,6 +465,36 @@ func TestCancelLeavesNothing(t *testing.T) {
 	})
 }
 
+// TestCancelAtAnyPointOfStart cancels Start after a growing delay, so that
+// the cancellation lands at every stage: before the lease, while containers
+// and tasks are being created, and during the health wait. Whatever the
+// moment, nothing is left. (A create call abandoned by the client used to
+// land on the daemon after the cleanup had listed what to remove.)
+func TestCancelAtAnyPointOfStart(t *testing.T) {
+	f := newFixture(t, "cancel-any")
+	spec := exec.JobSpec{RunID: f.runID, Job: "c", Image: f.busy, Services: []exec.ServiceSpec{
+		webService(f, "web", "80", "x"),
+		{Name: "db", ContainerSpec: exec.ContainerSpec{Image: f.web, Options: "--health-cmd false --health-interval 50ms --health-retries 100000"}},
+	}}
+	for delay := time.Duration(0); delay <= 150*time.Millisecond; delay += 10 * time.Millisecond {
+		ctx, cancel := context.WithCancel(context.Background())
+		timer := time.AfterFunc(delay, cancel)
+		r, err := f.b.Start(ctx, spec)
+		timer.Stop()
+		cancel()
+		if err == nil { // cannot happen: db never gets healthy
+			r.Close(context.Background())
+			t.Fatalf("delay %s: Start succeeded", delay)
+		}
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("delay %s: Start = %v; want context.Canceled", delay, err)
+		}
+		if l := f.leftovers(t); len(l) > 0 {
+			t.Fatalf("delay %s: left behind: %v", delay, l)
+		}
+	}
+}
+
 type writerFunc func(p []byte)
 
 func (w writerFunc) Write(p []byte) (int, error) {

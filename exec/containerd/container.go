@@ -84,7 +84,13 @@ func (j *job) create(ctx context.Context, d container) (*ctr, error) {
 	sopts = append(sopts, oci.WithMounts(append(j.commonMounts(), d.binds...)))
 	sopts = append(sopts, d.opts...)
 
-	cctx := j.ctx(ctx)
+	// Nothing is created under a cancellable context (see
+	// ctrd.CreateContext): what exists is labelled, and Close finds it.
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	cctx, cancel := ctrd.CreateContext(j.ctx(ctx))
+	defer cancel()
 	cont, err := j.b.c.Containerd().NewContainer(cctx, d.id,
 		client.WithImage(img),
 		client.WithSnapshotter(j.b.c.Snapshotter()),
@@ -102,6 +108,9 @@ func (j *job) create(ctx context.Context, d container) (*ctr, error) {
 	stdio := d.stdio
 	if stdio == nil {
 		stdio = cio.LogFile(d.log)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	task, err := cont.NewTask(cctx, stdio)
 	if err != nil {

@@ -66,7 +66,13 @@ func (b *Backend) newJob(ctx context.Context, spec exec.JobSpec) (*job, error) {
 		return nil, fmt.Errorf("job directory: %w", err)
 	}
 	j.dir = dir
-	lctx, _, err := b.c.WithLease(ctx, j.labelsFor("", ""), leaseExpiry)
+	if err := ctx.Err(); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	cctx, cancel := ctrd.CreateContext(ctx)
+	defer cancel()
+	lctx, _, err := b.c.WithLease(cctx, j.labelsFor("", ""), leaseExpiry)
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, err
@@ -131,7 +137,12 @@ func (j *job) start(ctx context.Context, p *jobPlan) error {
 				return err
 			}
 			ctrs[i] = c
-			if err := c.task.Start(j.ctx(gctx)); err != nil {
+			if err := gctx.Err(); err != nil {
+				return err
+			}
+			sctx, cancel := ctrd.CreateContext(j.ctx(gctx))
+			defer cancel()
+			if err := c.task.Start(sctx); err != nil {
 				return fmt.Errorf("start container for %s: %w", d.image, err)
 			}
 			return nil

@@ -26,6 +26,16 @@ func CleanupContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.WithoutCancel(ctx), CleanupTimeout)
 }
 
+// CreateContext returns a context for a call that creates something on the
+// daemon (a container, task or lease): like CleanupContext, it drops ctx's
+// cancellation. A create the client abandons on Ctrl-C can still land on
+// the daemon after the caller has listed what to remove, and then nobody
+// removes it. Callers check ctx before each such call instead, so that a
+// cancellation stops them between calls, never inside one.
+func CreateContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return CleanupContext(ctx)
+}
+
 // LabelFilter returns a containerd filter matching objects whose label key
 // equals value, such as `labels."vermont.controller"=="c1"`.
 func LabelFilter(key, value string) string {

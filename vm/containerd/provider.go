@@ -155,6 +155,12 @@ func (p *Provider) Create(ctx context.Context, spec vm.Spec) (inst vm.Instance, 
 	if err := p.check(spec); err != nil {
 		return vm.Instance{}, err
 	}
+	defer func() {
+		// A call cut short by ctx fails with a gRPC status; say why.
+		if cerr := ctx.Err(); err != nil && cerr != nil && !errors.Is(err, cerr) {
+			err = fmt.Errorf("%w (%w)", cerr, err)
+		}
+	}()
 	id := p.containerID(spec.Name)
 	switch _, err := p.c.Containerd().LoadContainer(p.c.Context(ctx), id); {
 	case err == nil:
@@ -181,7 +187,14 @@ func (p *Provider) Create(ctx context.Context, spec vm.Spec) (inst vm.Instance, 
 		return vm.Instance{}, fmt.Errorf("create instance %s: %w", spec.Name, err)
 	}
 	labels := p.labels(spec)
-	cctx := p.c.Context(ctx)
+	// The calls that create run to their end even when ctx is cancelled
+	// (see ctrd.CreateContext), so that the cleanup above finds what they
+	// made; ctx is checked between them.
+	cctx, cancel := ctrd.CreateContext(p.c.Context(ctx))
+	defer cancel()
+	if err := ctx.Err(); err != nil {
+		return vm.Instance{}, fmt.Errorf("create instance %s: %w", spec.Name, err)
+	}
 	cont, err := p.c.Containerd().NewContainer(cctx, id,
 		client.WithImage(img),
 		client.WithSnapshotter(p.c.Snapshotter()),
@@ -192,9 +205,15 @@ func (p *Provider) Create(ctx context.Context, spec vm.Spec) (inst vm.Instance, 
 	if err != nil {
 		return vm.Instance{}, fmt.Errorf("create instance %s: container: %w", spec.Name, err)
 	}
+	if err := ctx.Err(); err != nil {
+		return vm.Instance{}, fmt.Errorf("create instance %s: %w", spec.Name, err)
+	}
 	task, err := cont.NewTask(cctx, cio.LogFile(p.LogPath(spec.Name)))
 	if err != nil {
 		return vm.Instance{}, fmt.Errorf("create instance %s: task: %w", spec.Name, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return vm.Instance{}, fmt.Errorf("create instance %s: %w", spec.Name, err)
 	}
 	if err := task.Start(cctx); err != nil {
 		return vm.Instance{}, fmt.Errorf("create instance %s: start: %w", spec.Name, err)
@@ -314,7 +333,14 @@ func (p *Provider) remove(ctx context.Context, name string, grace time.Duration)
 // The code stays available until Destroy. A missing instance is reported
 // with vm.ErrNotFound.
 func (p *Provider) Wait(ctx context.Context, name string) (int, error) {
-	cctx := p.c.Context(ctx)
+	if err := ctx.Err(); err != nil {
+		return 0, fmt.Errorf("wait for instance %s: %w", name, err)
+	}
+	// The calls run without ctx's deadline, which the daemon would report
+	// as a gRPC error of its own, sometimes before ctx says it has ended;
+	// the select below is what honours ctx.
+	cctx, cancel := ctrd.CleanupContext(p.c.Context(ctx))
+	defer cancel()
 	cont, err := p.c.Containerd().LoadContainer(cctx, p.containerID(name))
 	if errdefs.IsNotFound(err) {
 		return 0, fmt.Errorf("wait for instance %s: %w", name, vm.ErrNotFound)
@@ -329,7 +355,9 @@ func (p *Provider) Wait(ctx context.Context, name string) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("wait for instance %s: %w", name, err)
 	}
-	exited, err := task.Wait(cctx)
+	wctx, wcancel := context.WithCancel(context.WithoutCancel(cctx))
+	defer wcancel()
+	exited, err := task.Wait(wctx)
 	if err != nil {
 		return 0, fmt.Errorf("wait for instance %s: %w", name, err)
 	}

@@ -280,6 +280,33 @@ func TestCreateFailureLeavesNothing(t *testing.T) {
 	}
 }
 
+// TestCancelAtAnyPointOfCreate cancels Create after a growing delay, so that
+// the cancellation lands before, during and after the container, task and
+// start calls. Create either succeeds (and Destroy removes the instance) or
+// fails with context.Canceled; either way nothing is left.
+func TestCancelAtAnyPointOfCreate(t *testing.T) {
+	f := newFixture(t, "cancel-any")
+	for delay := time.Duration(0); delay <= 100*time.Millisecond; delay += 5 * time.Millisecond {
+		name := fmt.Sprintf("c%d", delay/time.Millisecond)
+		ctx, cancel := context.WithCancel(context.Background())
+		timer := time.AfterFunc(delay, cancel)
+		_, err := f.p.Create(ctx, f.spec(name, nil))
+		timer.Stop()
+		cancel()
+		switch {
+		case err == nil:
+			if err := f.p.Destroy(context.Background(), name); err != nil {
+				t.Fatalf("delay %s: Destroy: %v", delay, err)
+			}
+		case !errors.Is(err, context.Canceled):
+			t.Errorf("delay %s: Create = %v; want success or context.Canceled", delay, err)
+		}
+		if conts, snaps := f.leftovers(t); len(conts) != 0 || len(snaps) != 0 {
+			t.Fatalf("delay %s (err %v): left behind: containers %v, active snapshots %v", delay, err, conts, snaps)
+		}
+	}
+}
+
 // badEntrypointImage imports an image whose entrypoint does not exist, so
 // that the task fails to start after the container was created.
 func (f *fixture) badEntrypointImage(t *testing.T) string {
