@@ -31,7 +31,7 @@ type JobEvent struct {
 	DeliveryID string
 }
 
-// JobHandler consumes workflow_job events; the pool implements it.
+// JobHandler consumes workflow_job events; PoolHandler makes one for a pool.
 // HandleJob runs within the webhook request and GitHub waits at most ten
 // seconds for the response, so it should record the event and return. An
 // error makes the delivery fail with 500, so GitHub's redelivery can retry

@@ -132,7 +132,7 @@ func newPoolServer(ctx context.Context, env poolEnv, pf poolFile, stateDir strin
 		s.closeProviders()
 		return nil, err
 	}
-	hook, err := webhook.NewHandler([]byte(env.secret), jobEvents{s.pool}, webhook.WithLogger(log))
+	hook, err := webhook.NewHandler([]byte(env.secret), webhook.PoolHandler(s.pool), webhook.WithLogger(log))
 	if err != nil {
 		s.closeProviders()
 		return nil, err
@@ -356,21 +356,4 @@ func (s *poolServer) runnerComplete(w http.ResponseWriter, r *http.Request) {
 	default:
 		w.WriteHeader(http.StatusNoContent)
 	}
-}
-
-// jobEvents adapts webhook.JobEvent onto the pool.
-type jobEvents struct{ pool *vm.Pool }
-
-// HandleJob implements webhook.JobHandler.
-func (j jobEvents) HandleJob(ctx context.Context, ev webhook.JobEvent) error {
-	switch ev.Action {
-	case "queued":
-		_, err := j.pool.JobQueued(ctx, ev.Labels, ev.JobID)
-		return err
-	case "in_progress":
-		return j.pool.JobStarted(ctx, ev.RunnerName, ev.JobID)
-	case "completed":
-		return j.pool.JobCompleted(ctx, ev.RunnerName, ev.JobID)
-	}
-	return nil // waiting: nothing to do until it is queued
 }

@@ -139,35 +139,32 @@ func (w *world) assertOnly(t testing.TB, controller string, names []string) {
 	}
 }
 
-// jobEvents is cmd/vermont's adapter of webhook events onto the pool,
-// reproduced (it is unexported there), recording what it was handed and
-// which instance each queued job was assigned to.
+// jobEvents records the webhook events handed to the pool, through the
+// same webhook.PoolHandler that vermont pool uses, and which instance each
+// queued job was assigned to.
 type jobEvents struct {
-	pool *vm.Pool
+	*vm.Pool
 
 	mu       sync.Mutex
 	events   []webhook.JobEvent
 	assigned map[int64]string
 }
 
-// HandleJob implements webhook.JobHandler as cmd/vermont/pool.go does.
+// HandleJob implements webhook.JobHandler: it records ev and passes it on.
 func (j *jobEvents) HandleJob(ctx context.Context, ev webhook.JobEvent) error {
 	j.mu.Lock()
 	j.events = append(j.events, ev)
 	j.mu.Unlock()
-	switch ev.Action {
-	case "queued":
-		name, err := j.pool.JobQueued(ctx, ev.Labels, ev.JobID)
-		j.mu.Lock()
-		j.assigned[ev.JobID] = name
-		j.mu.Unlock()
-		return err
-	case "in_progress":
-		return j.pool.JobStarted(ctx, ev.RunnerName, ev.JobID)
-	case "completed":
-		return j.pool.JobCompleted(ctx, ev.RunnerName, ev.JobID)
-	}
-	return nil
+	return webhook.PoolHandler(j).HandleJob(ctx, ev)
+}
+
+// JobQueued records the assignment the pool made.
+func (j *jobEvents) JobQueued(ctx context.Context, labels []string, jobID int64) (string, error) {
+	name, err := j.Pool.JobQueued(ctx, labels, jobID)
+	j.mu.Lock()
+	j.assigned[jobID] = name
+	j.mu.Unlock()
+	return name, err
 }
 
 // assignedTo returns the instance JobQueued assigned jobID to.
@@ -247,7 +244,7 @@ func startRig(t testing.TB, opts []containerd.Option, ghURL, image string, cfg r
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.jobs.pool = r.pool
+	r.jobs.Pool = r.pool
 	if r.hook, err = webhook.NewHandler([]byte(ghSecret), r.jobs, webhook.WithLogger(log)); err != nil {
 		t.Fatal(err)
 	}
