@@ -66,7 +66,7 @@ func (j *jobRun) runUses(ctx context.Context, st *workflow.Step, id, name string
 		j.stepLog(name, "error", fmt.Sprintf("%s: %v", uses, err))
 		return stepResult{outcome: Failure}
 	}
-	af := &frame{actionPath: dir, actionRef: uses, env: f.env, inputs: inputs, depth: f.depth}
+	af := &frame{actionPath: dir, actionRef: uses, env: f.env, inputs: inputs, depth: f.depth, key: f.key}
 	runs := meta.Runs
 	if runs == nil || runs.Using.Value == "" {
 		j.stepLog(name, "error", fmt.Sprintf("%s: action.yml has no runs.using", uses))
@@ -76,7 +76,7 @@ func (j *jobRun) runUses(ctx context.Context, st *workflow.Step, id, name string
 	case using == "composite":
 		return j.runComposite(ctx, name, meta, af)
 	case strings.HasPrefix(using, "node"):
-		return j.runNode(ctx, name, id, st, meta, af)
+		return j.runNode(ctx, name, id, meta, af)
 	case using == "docker":
 		return j.runDockerAction(ctx, name, id, meta, af)
 	default:
@@ -301,16 +301,14 @@ func (j *jobRun) runComposite(ctx context.Context, name string, meta *workflow.A
 // runNode runs a JavaScript action: its pre (unless the job already ran
 // it at start, see runPres), main, and post queued for the end of the job.
 // As on GitHub, a ./path action gets no pre, only a warning: the runner
-// finds such actions too late. A pre of an action nested in a composite
-// action runs just before its main (GitHub runs it at job start, with the
-// composite's own pre).
-func (j *jobRun) runNode(ctx context.Context, name, id string, st *workflow.Step, meta *workflow.Action, f *frame) stepResult {
+// finds such actions too late.
+func (j *jobRun) runNode(ctx context.Context, name, id string, meta *workflow.Action, f *frame) stepResult {
 	node, err := j.nodePath(meta.Runs.Using.Value)
 	if err != nil {
 		j.stepLog(name, "error", err.Error())
 		return stepResult{outcome: Failure}
 	}
-	state, preDone := j.pres[st]
+	state, preDone := j.pres[f.key]
 	if !preDone {
 		state = map[string]string{}
 	}
@@ -359,15 +357,24 @@ func (j *jobRun) runNode(ctx context.Context, name, id string, st *workflow.Step
 // runPres runs at job start, in step order, the pre of every JavaScript
 // action among the job's steps that can be found before any step has run:
 // owner/repo@ref and $/path ones, as GitHub's "Set up job" does for the
-// actions it downloads. The pre-if is evaluated then (the step's if is
-// not: GitHub does not either). What a pre saves reaches its main and post
-// through j.pres. A failed pre fails the job. An action that cannot be
-// resolved now is left for its main step to report.
+// actions it downloads. Inside such an action that is composite, the same
+// goes for its steps, to any depth: GitHub runs those embedded pres at job
+// start too, as the composite's pre. The pre-if is evaluated then (the
+// step's if is not: GitHub does not either). What a pre saves reaches its
+// main and post through j.pres. A failed pre fails the job. An action that
+// cannot be resolved now is left for its main step to report.
 func (j *jobRun) runPres(ctx context.Context, steps []*workflow.Step) {
 	if j.r.resolver == nil {
 		return
 	}
-	for _, st := range steps {
+	j.pres = map[string]map[string]string{}
+	j.runPresIn(ctx, steps, nil)
+}
+
+// runPresIn runs the pres of steps, the job's (parent nil) or those of the
+// composite action whose frame is parent.
+func (j *jobRun) runPresIn(ctx context.Context, steps []*workflow.Step, parent *frame) {
+	for i, st := range steps {
 		if st.Uses == nil || isCheckout(st.Uses.Value) {
 			continue
 		}
@@ -376,15 +383,15 @@ func (j *jobRun) runPres(ctx context.Context, steps []*workflow.Step) {
 			continue
 		}
 		dir, meta, err := j.r.resolver.Action(ctx, st.Uses.Value, j.ws)
-		if err != nil || !meta.Runs.IsNode() || meta.Runs.Pre == nil || meta.Runs.Pre.Value == "" {
+		if err != nil || meta.Runs == nil {
 			continue
 		}
-		node, err := j.nodePath(meta.Runs.Using.Value)
-		if err != nil {
-			continue // main reports it
+		composite := meta.Runs.Using.Value == "composite"
+		hasPre := meta.Runs.IsNode() && meta.Runs.Pre != nil && meta.Runs.Pre.Value != ""
+		if !composite && !hasPre {
+			continue
 		}
-		name := j.stepName(st, nil)
-		scope := j.scope(nil, "")
+		scope := j.scope(parent, "")
 		env, err := j.evalMap(st.Env, scope)
 		if err != nil {
 			continue // main reports it
@@ -397,27 +404,51 @@ func (j *jobRun) runPres(ctx context.Context, steps []*workflow.Step) {
 		if err != nil {
 			continue
 		}
-		f := &frame{actionPath: dir, actionRef: st.Uses.Value, env: env, inputs: inputs}
-		state := map[string]string{}
-		if j.pres == nil {
-			j.pres = map[*workflow.Step]map[string]string{}
+		f := &frame{actionPath: dir, actionRef: st.Uses.Value, env: env, inputs: inputs, key: stepKey(parent, i)}
+		if parent != nil {
+			f.depth = parent.depth
+			f.env = make(map[string]string, len(parent.env)+len(env))
+			for k, v := range parent.env {
+				f.env[k] = v
+			}
+			for k, v := range env {
+				f.env[k] = v
+			}
 		}
-		j.pres[st] = state
-		if !j.holds(meta.Runs.PreIf, "always()", f) {
+		if composite {
+			if f.depth < maxActionDepth {
+				f.depth++
+				f.steps = map[string]any{}
+				j.runPresIn(ctx, meta.Runs.Steps, f)
+			}
 			continue
 		}
-		id := "pre"
-		if st.ID != nil && st.ID.Value != "" {
-			id = st.ID.Value
-		}
-		label := "Pre " + name
-		j.r.emit(Event{Kind: StepStarted, Job: j.name, Step: label})
-		res := j.runNodeScript(ctx, label, id, f, node, filepath.Join(dir, meta.Runs.Pre.Value), state)
-		if res.outcome == Failure {
-			j.failed = true
-		}
-		j.r.emit(Event{Kind: StepFinished, Job: j.name, Step: label, Result: res.outcome, Outcome: res.outcome})
+		j.runPre(ctx, st, "Pre "+j.stepName(st, parent), meta, f)
 	}
+}
+
+// runPre runs one JavaScript action's pre, if its pre-if holds, and keeps
+// what it saves for the action's main and post.
+func (j *jobRun) runPre(ctx context.Context, st *workflow.Step, label string, meta *workflow.Action, f *frame) {
+	node, err := j.nodePath(meta.Runs.Using.Value)
+	if err != nil {
+		return // main reports it
+	}
+	state := map[string]string{}
+	j.pres[f.key] = state
+	if !j.holds(meta.Runs.PreIf, "always()", f) {
+		return
+	}
+	id := "pre"
+	if st.ID != nil && st.ID.Value != "" {
+		id = st.ID.Value
+	}
+	j.r.emit(Event{Kind: StepStarted, Job: j.name, Step: label})
+	res := j.runNodeScript(ctx, label, id, f, node, filepath.Join(f.actionPath, meta.Runs.Pre.Value), state)
+	if res.outcome == Failure {
+		j.failed = true
+	}
+	j.r.emit(Event{Kind: StepFinished, Job: j.name, Step: label, Result: res.outcome, Outcome: res.outcome})
 }
 
 // nodePath finds the node that runs a JavaScript action: the configured

@@ -283,6 +283,27 @@ func TestActionsLocal(t *testing.T) {
 			},
 		},
 		{
+			name:    "javascript in a composite",
+			file:    "js-composite.yml",
+			needs:   needActionsCore,
+			results: map[string]schedule.Result{"embedded": schedule.Success},
+			lines: map[string][]string{"embedded": {
+				"pre one: steps so far=none",
+				"pre two: steps so far=none",
+				"[one] state from pre=pre of one",
+				"[two] state from pre=pre of two",
+				"post two: main of two, pre of two",
+				"post one: main of one, pre of one",
+			}},
+			check: func(t *testing.T, r run) {
+				want := []string{"Pre inner one", "Pre inner two", `Run echo "first step"`,
+					"wrap one", "inner one", "wrap two", "inner two", "Post inner two", "Post inner one"}
+				if got := r.started("embedded"); !slices.Equal(got, want) {
+					t.Errorf("steps started\n%q\nwant\n%q", got, want)
+				}
+			},
+		},
+		{
 			name:    "no node",
 			file:    "nonode.yml",
 			baseEnv: []string{"PATH=" + t.TempDir()},

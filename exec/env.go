@@ -77,7 +77,8 @@ type frame struct {
 	actionPath string
 	env        map[string]string // step env, already evaluated
 	actionRef  string
-	depth      int // composite nesting
+	depth      int    // composite nesting
+	key        string // the step's place in the job: "2", or "2/0" inside the composite at step 2 (stepKey)
 }
 
 // scope builds the expression scope for the job at this moment.

@@ -281,7 +281,7 @@ type jobRun struct {
 	failed  bool
 	summary strings.Builder
 	posts   []func(ctx context.Context)
-	pres    map[*workflow.Step]map[string]string // state saved by pres run at job start (runPres)
+	pres    map[string]map[string]string // by stepKey: state saved by pres run at job start (runPres)
 	github  map[string]any
 	ids     map[string]int // generated step ids by base name
 	// container and services are job.container and job.services, filled

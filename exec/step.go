@@ -71,7 +71,7 @@ func (j *jobRun) runOne(ctx context.Context, st *workflow.Step, index int, f *fr
 	}
 	start := time.Now()
 	j.r.emit(Event{Kind: StepStarted, Job: j.name, Step: name})
-	res := j.execStep(runCtx, st, id, name, f)
+	res := j.execStep(runCtx, st, stepKey(f, index), id, name, f)
 	conclusion := res.outcome
 	if res.outcome == Failure {
 		coe, err := j.evalBool(st.ContinueOnError, false, j.scope(f, ""))
@@ -87,6 +87,17 @@ func (j *jobRun) runOne(ctx context.Context, st *workflow.Step, index int, f *fr
 	}
 	record(stepsCtx, id, explicit, res, conclusion)
 	j.r.emit(Event{Kind: StepFinished, Job: j.name, Step: name, Result: conclusion, Outcome: res.outcome, Outputs: res.outputs, Duration: time.Since(start)})
+}
+
+// stepKey names the step at index among the steps of frame f (nil for the
+// job's own steps): "2" for the job's third step, "2/0" for the first step
+// of the composite action it runs. A composite used twice gets two sets of
+// keys, as on GitHub, where each use has its own embedded pre steps.
+func stepKey(f *frame, index int) string {
+	if f == nil || f.key == "" {
+		return strconv.Itoa(index)
+	}
+	return f.key + "/" + strconv.Itoa(index)
 }
 
 // record puts a step into the steps context. Only steps with an id appear
@@ -141,12 +152,13 @@ func (j *jobRun) stepName(st *workflow.Step, f *frame) string {
 }
 
 // execStep runs a step's run: or uses:, with its env and timeout.
-func (j *jobRun) execStep(ctx context.Context, st *workflow.Step, id, name string, parent *frame) stepResult {
+func (j *jobRun) execStep(ctx context.Context, st *workflow.Step, key, id, name string, parent *frame) stepResult {
 	f := &frame{}
 	if parent != nil {
 		*f = *parent
 		f.env = nil
 	}
+	f.key = key
 	env, err := j.evalMap(st.Env, j.scope(parent, ""))
 	if err != nil {
 		j.stepLog(name, "error", fmt.Sprintf("env: %v", err))
