@@ -74,6 +74,7 @@ func (p *Pool) start(ctx context.Context, runnerName string, jobID int64) {
 	switch {
 	case in.jobID == jobID:
 		in.started = true
+		p.persist(ctx, in) // a restart must not hand the job out again
 	case in.started:
 		p.log.WarnContext(ctx, "runner reported a second job", "instance", in.name, "job", jobID, "running", in.jobID)
 		return

@@ -36,7 +36,7 @@ func (p *Pool) persist(ctx context.Context, in *instance) {
 		now := time.Now()
 		err = p.store.Put(ctx, store.Record{
 			Name: in.name, Pool: in.pool.cfg.Name, State: string(in.state),
-			RunnerID: in.runnerID, JobID: in.jobID, CreatedAt: in.createdAt, UpdatedAt: now,
+			RunnerID: in.runnerID, JobID: in.jobID, Started: in.started, CreatedAt: in.createdAt, UpdatedAt: now,
 		})
 	}
 	if err != nil {

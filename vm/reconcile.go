@@ -75,7 +75,7 @@ func (p *Pool) planReconcile(ctx context.Context) (reconcilePlan, error) {
 			rec.State == string(StateIdle) || rec.State == string(StateBusy)):
 			in := &instance{name: inst.Name, pool: ps, state: StateIdle, runnerID: id, createdAt: rec.CreatedAt}
 			if rec.State == string(StateBusy) && rec.JobID != 0 {
-				in.state, in.jobID, in.queuedAt = StateBusy, rec.JobID, rec.UpdatedAt
+				in.state, in.jobID, in.queuedAt, in.started = StateBusy, rec.JobID, rec.UpdatedAt, rec.Started
 			}
 			plan.adopt = append(plan.adopt, in)
 			adopted[inst.Name] = true

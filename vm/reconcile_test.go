@@ -123,3 +123,47 @@ func TestRestartCountsQueuedJobs(t *testing.T) {
 	f.start(t)
 	eventually(t, "2 jobs assigned, 1 idle", f.settled(1, 2))
 }
+
+// TestRestartRemembersStartedJob: a job that had started on an instance
+// before the pool was killed has run, or is running, there. When that
+// instance's runner exits after the restart (its completed webhook lost),
+// the job must not be handed out again.
+func TestRestartRemembersStartedJob(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	prov := vmtest.New()
+	runners := vmtest.NewRunners()
+
+	first := newFixture(t, prov, runners, onePool(0, 2), vm.WithStateDir(dir))
+	first.start(t)
+	busy, err := first.pool.JobQueued(ctx, []string{"linux"}, 77)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the job's instance up", func() bool {
+		return first.pool.Snapshot().States[vm.StateBusy] == 1
+	})
+	if busy == "" {
+		busy = prov.Instances()[0].Name
+	}
+	if err := first.pool.JobStarted(ctx, busy, 77); err != nil {
+		t.Fatal(err)
+	}
+	first.pool.Crash()
+
+	second := newFixture(t, prov, runners, onePool(0, 2), vm.WithStateDir(dir))
+	second.start(t)
+	eventually(t, "the busy instance adopted", func() bool { return second.busy() == 1 })
+	creates := prov.Count("create", false)
+	if err := prov.Exit(busy, 0); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the instance gone", func() bool { return second.pool.Snapshot().Total() == 0 })
+	if s := second.pool.Snapshot(); s.Pending != 0 {
+		t.Fatalf("pending = %d after the started job's runner exited; the job was handed out again", s.Pending)
+	}
+	if n := prov.Count("create", false) - creates; n != 0 {
+		t.Fatalf("%d instances created for a job that had already started", n)
+	}
+}

@@ -29,6 +29,7 @@ CREATE TABLE IF NOT EXISTS instances (
 	state      TEXT NOT NULL,
 	runner_id  INTEGER NOT NULL DEFAULT 0,
 	job_id     INTEGER NOT NULL DEFAULT 0,
+	started    INTEGER NOT NULL DEFAULT 0,
 	created_at INTEGER NOT NULL,
 	updated_at INTEGER NOT NULL
 );
@@ -44,6 +45,7 @@ type Record struct {
 	State     string
 	RunnerID  int64
 	JobID     int64
+	Started   bool // the job JobID has started on the instance
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
@@ -77,7 +79,23 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("store: create schema: %w", err)
 	}
+	if err := migrate(ctx, db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: migrate schema: %w", err)
+	}
 	return &Store{db: db}, nil
+}
+
+// migrate brings a database made by an older Vermont up to the schema:
+// CREATE TABLE IF NOT EXISTS leaves an existing table's columns alone.
+func migrate(ctx context.Context, db *sql.DB) error {
+	var n int
+	err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM pragma_table_info('instances') WHERE name = 'started'`).Scan(&n)
+	if err != nil || n > 0 {
+		return err
+	}
+	_, err = db.ExecContext(ctx, `ALTER TABLE instances ADD COLUMN started INTEGER NOT NULL DEFAULT 0`)
+	return err
 }
 
 // Close closes the database.
@@ -86,11 +104,12 @@ func (s *Store) Close() error { return s.db.Close() }
 // Put inserts or replaces the record named r.Name.
 func (s *Store) Put(ctx context.Context, r Record) error {
 	_, err := s.db.ExecContext(ctx, `INSERT INTO instances
-		(name, pool, state, runner_id, job_id, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)
+		(name, pool, state, runner_id, job_id, started, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT(name) DO UPDATE SET pool=excluded.pool, state=excluded.state,
-		runner_id=excluded.runner_id, job_id=excluded.job_id, updated_at=excluded.updated_at`,
-		r.Name, r.Pool, r.State, r.RunnerID, r.JobID, r.CreatedAt.UnixNano(), r.UpdatedAt.UnixNano())
+		runner_id=excluded.runner_id, job_id=excluded.job_id, started=excluded.started,
+		updated_at=excluded.updated_at`,
+		r.Name, r.Pool, r.State, r.RunnerID, r.JobID, r.Started, r.CreatedAt.UnixNano(), r.UpdatedAt.UnixNano())
 	if err != nil {
 		return fmt.Errorf("store: put %s: %w", r.Name, err)
 	}
@@ -107,7 +126,7 @@ func (s *Store) Delete(ctx context.Context, name string) error {
 
 // List returns every record, ordered by name.
 func (s *Store) List(ctx context.Context) ([]Record, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT name, pool, state, runner_id, job_id, created_at, updated_at
+	rows, err := s.db.QueryContext(ctx, `SELECT name, pool, state, runner_id, job_id, started, created_at, updated_at
 		FROM instances ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("store: list: %w", err)
@@ -117,7 +136,7 @@ func (s *Store) List(ctx context.Context) ([]Record, error) {
 	for rows.Next() {
 		var r Record
 		var created, updated int64
-		if err := rows.Scan(&r.Name, &r.Pool, &r.State, &r.RunnerID, &r.JobID, &created, &updated); err != nil {
+		if err := rows.Scan(&r.Name, &r.Pool, &r.State, &r.RunnerID, &r.JobID, &r.Started, &created, &updated); err != nil {
 			return nil, fmt.Errorf("store: list: %w", err)
 		}
 		r.CreatedAt, r.UpdatedAt = time.Unix(0, created), time.Unix(0, updated)

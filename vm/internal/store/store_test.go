@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"os"
 	"path/filepath"
 	"testing"
@@ -114,4 +115,48 @@ func TestOpenBadDir(t *testing.T) {
 	if _, err := Open(context.Background(), filepath.Join(f, "sub")); err == nil {
 		t.Fatal("Open under a regular file succeeded")
 	}
+}
+
+// TestOpenMigratesOldSchema opens a database written before instances had
+// a started column: the column is added, old rows read as not started, and
+// new rows keep it.
+func TestOpenMigratesOldSchema(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = db.ExecContext(ctx, `CREATE TABLE instances (
+		name TEXT PRIMARY KEY, pool TEXT NOT NULL, state TEXT NOT NULL,
+		runner_id INTEGER NOT NULL DEFAULT 0, job_id INTEGER NOT NULL DEFAULT 0,
+		created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+		INSERT INTO instances VALUES ('old', 'linux', 'busy', 3, 77, 1, 2);`)
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(ctx, dir)
+	if err != nil {
+		t.Fatalf("Open on the old schema: %v", err)
+	}
+	defer s.Close()
+	now := time.Now()
+	if err := s.Put(ctx, Record{Name: "new", Pool: "linux", State: "busy", JobID: 78, Started: true, CreatedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].Name != "new" || !got[0].Started || got[1].Name != "old" || got[1].Started || got[1].JobID != 77 {
+		t.Fatalf("List = %+v", got)
+	}
+	// Opening again finds the column there and changes nothing.
+	s2, err := Open(ctx, dir)
+	if err != nil {
+		t.Fatalf("second Open: %v", err)
+	}
+	s2.Close()
 }
