@@ -3,6 +3,7 @@ package ctrdtest
 import (
 	"archive/tar"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -91,30 +92,16 @@ func BusyboxImage(tb testing.TB, c *ctrd.Client, opts ImageOptions) string {
 // WriteImage writes a busybox image archive described by opts to w. The
 // archive is deterministic: the same options give the same bytes.
 func WriteImage(w io.Writer, opts ImageOptions) error {
-	if opts.Name == "" {
-		opts.Name = DefaultImageName
-	}
-	if opts.BusyboxPath == "" {
-		opts.BusyboxPath = BusyboxPath
-	}
-	if err := checkStatic(opts.BusyboxPath); err != nil {
-		return missingError([]string{err.Error()})
-	}
-	layer, err := rootfsLayer(opts)
+	img, err := build(opts, false)
 	if err != nil {
 		return err
-	}
-	layerDigest := digest.FromBytes(layer)
-	config, err := json.Marshal(imageConfig(opts, layerDigest))
-	if err != nil {
-		return fmt.Errorf("image config: %w", err)
 	}
 	out := tar.NewWriter(w)
 	switch opts.Format {
 	case OCILayout:
-		err = writeOCI(out, opts.Name, layer, config)
+		err = writeOCI(out, img)
 	case DockerArchive:
-		err = writeDocker(out, opts.Name, layer, config)
+		err = writeDocker(out, img)
 	default:
 		err = fmt.Errorf("unknown image format %d", opts.Format)
 	}
@@ -122,6 +109,70 @@ func WriteImage(w io.Writer, opts ImageOptions) error {
 		return err
 	}
 	return out.Close()
+}
+
+// image is a built test image: the blobs and the manifest that an archive
+// holds and a registry serves.
+type image struct {
+	name     string
+	config   []byte
+	layer    []byte // as stored: a plain tar, or gzip-compressed
+	manifest []byte // an OCI image manifest naming config and layer
+}
+
+// build makes the image opts describes, the one builder behind WriteImage
+// and Registry.Push. With compress the layer is gzip-compressed, as
+// registries serve layers; archives keep it a plain tar, as `docker save`
+// does. Either way the result is deterministic.
+func build(opts ImageOptions, compress bool) (*image, error) {
+	if opts.Name == "" {
+		opts.Name = DefaultImageName
+	}
+	if opts.BusyboxPath == "" {
+		opts.BusyboxPath = BusyboxPath
+	}
+	if err := checkStatic(opts.BusyboxPath); err != nil {
+		return nil, missingError([]string{err.Error()})
+	}
+	layer, err := rootfsLayer(opts)
+	if err != nil {
+		return nil, err
+	}
+	config, err := json.Marshal(imageConfig(opts, digest.FromBytes(layer)))
+	if err != nil {
+		return nil, fmt.Errorf("image config: %w", err)
+	}
+	layerType := ocispec.MediaTypeImageLayer
+	if compress {
+		if layer, err = gzipped(layer); err != nil {
+			return nil, err
+		}
+		layerType = ocispec.MediaTypeImageLayerGzip
+	}
+	manifest, err := json.Marshal(ocispec.Manifest{
+		Versioned: specs.Versioned{SchemaVersion: 2},
+		MediaType: ocispec.MediaTypeImageManifest,
+		Config:    descriptor(ocispec.MediaTypeImageConfig, config),
+		Layers:    []ocispec.Descriptor{descriptor(layerType, layer)},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("image manifest: %w", err)
+	}
+	return &image{name: opts.Name, config: config, layer: layer, manifest: manifest}, nil
+}
+
+// gzipped compresses b. The gzip header carries no name or time, so the
+// same input gives the same bytes.
+func gzipped(b []byte) ([]byte, error) {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	if _, err := zw.Write(b); err != nil {
+		return nil, fmt.Errorf("compress layer: %w", err)
+	}
+	if err := zw.Close(); err != nil {
+		return nil, fmt.Errorf("compress layer: %w", err)
+	}
+	return buf.Bytes(), nil
 }
 
 // imageConfig is the OCI image configuration for opts.
@@ -220,20 +271,11 @@ func header(typ byte, name string, mode fs.FileMode, size int64) *tar.Header {
 }
 
 // writeOCI writes an OCI image layout.
-func writeOCI(out *tar.Writer, name string, layer, config []byte) error {
-	manifest, err := json.Marshal(ocispec.Manifest{
-		Versioned: specs.Versioned{SchemaVersion: 2},
-		MediaType: ocispec.MediaTypeImageManifest,
-		Config:    descriptor(ocispec.MediaTypeImageConfig, config),
-		Layers:    []ocispec.Descriptor{descriptor(ocispec.MediaTypeImageLayer, layer)},
-	})
-	if err != nil {
-		return err
-	}
-	md := descriptor(ocispec.MediaTypeImageManifest, manifest)
+func writeOCI(out *tar.Writer, img *image) error {
+	md := descriptor(ocispec.MediaTypeImageManifest, img.manifest)
 	md.Annotations = map[string]string{
-		"io.containerd.image.name": name,
-		ocispec.AnnotationRefName:  name,
+		"io.containerd.image.name": img.name,
+		ocispec.AnnotationRefName:  img.name,
 	}
 	md.Platform = &ocispec.Platform{OS: "linux", Architecture: runtime.GOARCH}
 	index, err := json.Marshal(ocispec.Index{
@@ -251,9 +293,9 @@ func writeOCI(out *tar.Writer, name string, layer, config []byte) error {
 	}{
 		{ocispec.ImageLayoutFile, layout},
 		{ocispec.ImageIndexFile, index},
-		{blobPath(config), config},
-		{blobPath(layer), layer},
-		{blobPath(manifest), manifest},
+		{blobPath(img.config), img.config},
+		{blobPath(img.layer), img.layer},
+		{blobPath(img.manifest), img.manifest},
 	}
 	if err := out.WriteHeader(header(tar.TypeDir, "blobs/", 0o755, 0)); err != nil {
 		return err
@@ -270,24 +312,24 @@ func writeOCI(out *tar.Writer, name string, layer, config []byte) error {
 }
 
 // writeDocker writes a `docker save` archive.
-func writeDocker(out *tar.Writer, name string, layer, config []byte) error {
-	cfgName := hexDigest(config) + ".json"
-	layerName := hexDigest(layer) + "/layer.tar"
+func writeDocker(out *tar.Writer, img *image) error {
+	cfgName := hexDigest(img.config) + ".json"
+	layerName := hexDigest(img.layer) + "/layer.tar"
 	manifest, err := json.Marshal([]struct {
 		Config   string
 		RepoTags []string
 		Layers   []string
-	}{{Config: cfgName, RepoTags: []string{name}, Layers: []string{layerName}}})
+	}{{Config: cfgName, RepoTags: []string{img.name}, Layers: []string{layerName}}})
 	if err != nil {
 		return err
 	}
-	if err := out.WriteHeader(header(tar.TypeDir, hexDigest(layer)+"/", 0o755, 0)); err != nil {
+	if err := out.WriteHeader(header(tar.TypeDir, hexDigest(img.layer)+"/", 0o755, 0)); err != nil {
 		return err
 	}
 	for _, e := range []struct {
 		name string
 		data []byte
-	}{{cfgName, config}, {layerName, layer}, {"manifest.json", manifest}} {
+	}{{cfgName, img.config}, {layerName, img.layer}, {"manifest.json", manifest}} {
 		if err := writeEntry(out, e.name, e.data); err != nil {
 			return err
 		}
