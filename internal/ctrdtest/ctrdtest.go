@@ -1,7 +1,10 @@
 // Package ctrdtest is test support for code that talks to containerd: it
 // starts a private containerd daemon (its own root, state, socket and config
 // under a temporary directory, so a system daemon is never touched) and
-// builds small busybox images in Go, without a registry or Docker.
+// builds small busybox images in Go, without Docker: imported from an
+// archive (BusyboxImage, WriteImage), or served by a registry on 127.0.0.1
+// with the authentication of Docker Hub or a plain registry (Registry), so
+// that pulls are tested without the network.
 //
 // Use a Shared daemon per test package:
 //
