@@ -1,7 +1,7 @@
 // Package ctrd is the containerd plumbing shared by vm/containerd and
 // exec/containerd: connecting to a daemon in Vermont's own namespace,
-// importing and unpacking images, leases, labels, and removing everything a
-// run or controller left behind.
+// importing, pulling (with a registry's credentials) and unpacking images,
+// leases, labels, and removing everything a run or controller left behind.
 //
 // containerd and OCI types appear in this package's API on purpose; it is
 // internal, and only vm/containerd and exec/containerd may use it. Those
@@ -37,8 +37,12 @@ var (
 	// ErrDaemonUnavailable reports that no containerd answers on the socket.
 	ErrDaemonUnavailable = errors.New("containerd is not running")
 	// ErrImageNotFound reports that an image is not in the namespace (and
-	// could not be pulled, when pulling was allowed).
+	// could not be pulled, when pulling was allowed, for another reason
+	// than ErrUnauthorized).
 	ErrImageNotFound = errors.New("image not found")
+	// ErrUnauthorized reports that a registry refused a pull: no
+	// credentials, wrong ones, or no access to the image.
+	ErrUnauthorized = errors.New("unauthorized")
 	// ErrRuntimeUnavailable reports a runtime handler whose shim is missing.
 	ErrRuntimeUnavailable = errors.New("runtime handler not available")
 )

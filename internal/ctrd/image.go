@@ -104,7 +104,8 @@ func (c *Client) unpack(ctx context.Context, img client.Image) error {
 
 // imageConfig holds Image's options.
 type imageConfig struct {
-	pull bool
+	pull  bool
+	creds map[string]credentials // by registry host, as requests name it
 }
 
 // ImageOption configures Image.
@@ -117,8 +118,9 @@ func WithPull() ImageOption {
 
 // Image finds ref in the namespace (as given, or normalised the way Docker
 // does: "busybox" is docker.io/library/busybox:latest), pulls it when allowed
-// and missing, and makes sure it is unpacked. A missing image is reported
-// with ErrImageNotFound and its name.
+// and missing (with the credentials of WithCredentials), and makes sure it
+// is unpacked. A missing image is reported with ErrImageNotFound and its
+// name, a registry that refuses the pull with ErrUnauthorized.
 func (c *Client) Image(ctx context.Context, ref string, opts ...ImageOption) (client.Image, error) {
 	var cfg imageConfig
 	for _, o := range opts {
@@ -130,11 +132,7 @@ func (c *Client) Image(ctx context.Context, ref string, opts ...ImageOption) (cl
 	ctx = c.Context(ctx)
 	img, err := c.lookup(ctx, ref)
 	if errdefs.IsNotFound(err) && cfg.pull {
-		img, err = c.c.Pull(ctx, normalizeRef(ref), client.WithPullUnpack, client.WithPullSnapshotter(c.snapshotter))
-		if err != nil {
-			return nil, fmt.Errorf("%w: %s is not in containerd namespace %q and pulling it failed: %w", ErrImageNotFound, ref, c.namespace, err)
-		}
-		return img, nil
+		return c.pull(ctx, ref, cfg)
 	}
 	if errdefs.IsNotFound(err) {
 		return nil, fmt.Errorf("%w: %s is not in containerd namespace %q (import it with `vermont image import FILE.tar`, or pull it: `vermont run --pull`)", ErrImageNotFound, ref, c.namespace)
