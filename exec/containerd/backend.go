@@ -49,6 +49,9 @@ var (
 	ErrDaemonUnavailable  = ctrd.ErrDaemonUnavailable
 	ErrImageNotFound      = ctrd.ErrImageNotFound
 	ErrRuntimeUnavailable = ctrd.ErrRuntimeUnavailable
+	// ErrUnauthorized reports that a registry refused to let an image be
+	// pulled: its credentials: are missing or wrong.
+	ErrUnauthorized = ctrd.ErrUnauthorized
 	// ErrNoBuilder reports a Docker action with a Dockerfile: this backend
 	// runs prebuilt images only.
 	ErrNoBuilder = errors.New("building a Dockerfile action needs an image build engine, which the containerd backend does not have: build the image elsewhere (docker build / buildah / buildctl), `vermont image import` it, and use `uses: docker://IMAGE` or runs.image: IMAGE")
@@ -143,6 +146,7 @@ type jobPlan struct {
 type containerPlan struct {
 	name  string // service name; "" for the job container
 	image string
+	creds *exec.Credentials // for pulling image, from its registry only
 	env   []string
 	ports []portMapping
 	vols  []string
@@ -195,7 +199,7 @@ func (b *Backend) plan(spec exec.JobSpec) (*jobPlan, error) {
 
 // planContainer parses one container's env, ports, volumes and options.
 func planContainer(name string, cs exec.ContainerSpec) (*containerPlan, error) {
-	cp := &containerPlan{name: name, image: cs.Image, env: sortedEnv(cs.Env), vols: cs.Volumes}
+	cp := &containerPlan{name: name, image: cs.Image, creds: cs.Credentials, env: sortedEnv(cs.Env), vols: cs.Volumes}
 	var errs []error
 	opts, err := parseCreateOptions(cs.Options)
 	if err != nil {

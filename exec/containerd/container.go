@@ -2,6 +2,7 @@ package containerd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"github.com/containerd/containerd/v2/pkg/oci"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/vermont-ci/vermont/exec"
 	"github.com/vermont-ci/vermont/internal/ctrd"
 )
 
@@ -37,8 +39,9 @@ type container struct {
 	name       string // service name
 	id         string
 	image      string
-	args       []string // replaces entrypoint and cmd when set
-	argsFromIm []string // args after the image's entrypoint when args is empty
+	creds      *exec.Credentials // for pulling image; nil pulls anonymously
+	args       []string          // replaces entrypoint and cmd when set
+	argsFromIm []string          // args after the image's entrypoint when args is empty
 	env        []string
 	user       string
 	workdir    string
@@ -52,11 +55,7 @@ type container struct {
 // create creates and starts a container in the job's namespace, under its
 // lease, with its labels.
 func (j *job) create(ctx context.Context, d container) (*ctr, error) {
-	var iopts []ctrd.ImageOption
-	if j.b.cfg.pull {
-		iopts = append(iopts, ctrd.WithPull())
-	}
-	img, err := j.b.c.Image(ctx, d.image, iopts...)
+	img, err := j.image(ctx, d)
 	if err != nil {
 		return nil, err
 	}
@@ -121,6 +120,33 @@ func (j *job) create(ctx context.Context, d container) (*ctr, error) {
 		c.process = *spec.Process
 	}
 	return c, nil
+}
+
+// image finds d's image, pulling it when the backend may (WithPull) and it
+// is missing, with d's credentials for its registry only.
+func (j *job) image(ctx context.Context, d container) (client.Image, error) {
+	var iopts []ctrd.ImageOption
+	if j.b.cfg.pull {
+		iopts = append(iopts, ctrd.WithPull())
+		if d.creds != nil {
+			if host, err := ctrd.RegistryHost(d.image); err == nil {
+				iopts = append(iopts, ctrd.WithCredentials(host, d.creds.Username, d.creds.Password))
+			}
+		}
+	}
+	img, err := j.b.c.Image(ctx, d.image, iopts...)
+	if errors.Is(err, ctrd.ErrUnauthorized) && d.role != "action" {
+		key := "container.credentials"
+		if d.role == "service" {
+			key = "services." + d.name + ".credentials"
+		}
+		hint := "give the registry's username and password in " + key
+		if d.creds != nil {
+			hint = "check " + key
+		}
+		return nil, fmt.Errorf("%s: %w (%s)", describeName(d.name), err, hint)
+	}
+	return img, err
 }
 
 // networkOpts puts a container into the job's network: the job's own

@@ -195,7 +195,7 @@ func (j *job) describe(p *jobPlan) ([]container, error) {
 			return nil, err
 		}
 		out = append(out, container{
-			role: "job", id: j.id + "-job", image: m.image, args: keepAlive,
+			role: "job", id: j.id + "-job", image: m.image, creds: m.creds, args: keepAlive,
 			env: mergeEnv(m.env, m.opts.env), user: m.opts.user, workdir: m.opts.workdir,
 			binds: binds, hostname: j.id, log: filepath.Join(j.dir, "job.log"),
 		})
@@ -206,7 +206,7 @@ func (j *job) describe(p *jobPlan) ([]container, error) {
 			return nil, fmt.Errorf("services: %s: %w", s.name, err)
 		}
 		d := container{
-			role: "service", name: s.name, id: j.id + "-svc-" + s.name, image: s.image,
+			role: "service", name: s.name, id: j.id + "-svc-" + s.name, image: s.image, creds: s.creds,
 			env: mergeEnv(s.env, s.opts.env), user: s.opts.user, workdir: s.opts.workdir,
 			binds: binds, hostname: s.name, log: filepath.Join(j.dir, "service-"+s.name+".log"),
 		}

@@ -45,9 +45,12 @@ type wfFixture struct {
 	ns string
 	c  *ctrd.Client
 	b  *containerd.Backend
+	// vars and secrets are the workflows' vars and secrets contexts.
+	vars, secrets map[string]any
 }
 
-func newWFFixture(t testing.TB, ns string) *wfFixture {
+// newWFFixture makes a wfFixture; opts are added to the backend's.
+func newWFFixture(t testing.TB, ns string, opts ...containerd.Option) *wfFixture {
 	t.Helper()
 	d := containerd.SharedDaemon(t)
 	c := d.Client(t, ctrd.WithNamespace(ns))
@@ -58,15 +61,15 @@ func newWFFixture(t testing.TB, ns string) *wfFixture {
 	ctrdtest.BusyboxImage(t, c, ctrdtest.ImageOptions{Name: containerImage, Files: []ctrdtest.File{marker("container image")}})
 	ctrdtest.BusyboxImage(t, c, ctrdtest.ImageOptions{Name: webImage, Entrypoint: []string{"/serve.sh"},
 		Files: []ctrdtest.File{{Path: "/serve.sh", Mode: 0o755, Data: []byte(webScript)}}})
-	b, err := containerd.New(context.Background(),
+	b, err := containerd.New(context.Background(), append([]containerd.Option{
 		containerd.WithAddress(d.Address()), containerd.WithNamespace(ns), containerd.WithSnapshotter(d.Snapshotter()),
-		containerd.WithGrace(200*time.Millisecond), containerd.WithHealthTimeout(time.Minute),
-		containerd.WithHost(host.New(host.WithGrace(200*time.Millisecond))))
+		containerd.WithGrace(200 * time.Millisecond), containerd.WithHealthTimeout(time.Minute),
+		containerd.WithHost(host.New(host.WithGrace(200 * time.Millisecond)))}, opts...)...)
 	if err != nil {
 		t.Fatalf("containerd.New: %v", err)
 	}
 	t.Cleanup(func() { b.Close() })
-	return &wfFixture{ns: ns, c: c, b: b}
+	return &wfFixture{ns: ns, c: c, b: b, vars: map[string]any{}, secrets: map[string]any{}}
 }
 
 // wfOpts vary a run.
@@ -124,7 +127,7 @@ func (f *wfFixture) prepare(tb testing.TB, name string, platforms map[string]str
 	}
 	repo := exec.Repo{Root: root, SHA: strings.Repeat("a", 40), Ref: "refs/heads/main", Repository: "octo/containers"}
 	gh := exec.GitHubContext(exec.GitHubOptions{EventName: "push", Repo: repo, Workflow: wf.Name.Value, WorkflowFile: name, RunID: f.ns})
-	popts := []schedule.PlanOption{schedule.WithContexts(map[string]any{"github": gh, "secrets": map[string]any{}, "vars": map[string]any{}, "inputs": map[string]any{}})}
+	popts := []schedule.PlanOption{schedule.WithContexts(map[string]any{"github": gh, "secrets": f.secrets, "vars": f.vars, "inputs": map[string]any{}})}
 	if len(jobs) > 0 {
 		popts = append(popts, schedule.WithJobs(jobs...))
 	}
@@ -334,6 +337,53 @@ func TestRunnerMissingImage(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("no error naming the missing image:\n%s", r.events.String())
+	}
+	f.wantNothingLeft(t)
+}
+
+// TestRunnerCredentials runs credentials.yml with `--pull`: its job
+// container and its service live only in two private registries, each
+// pulled with its own credentials:, and a job without credentials fails
+// naming its image.
+func TestRunnerCredentials(t *testing.T) {
+	f := newWFFixture(t, "wf-credentials", containerd.WithPull())
+	const basicPW, tokenPW = "wf-basic-Pa55", "wf-token-Pa55"
+	basic := ctrdtest.NewRegistry(t, ctrdtest.RegistryOptions{Auth: ctrdtest.AuthBasic, Username: "alice", Password: basicPW})
+	token := ctrdtest.NewRegistry(t, ctrdtest.RegistryOptions{Auth: ctrdtest.AuthBearer, Username: "bob", Password: tokenPW})
+	basic.Push(t, "team/job:1", ctrdtest.ImageOptions{Files: []ctrdtest.File{{Path: "/etc/vermont-test-image", Data: []byte("private image\n")}}})
+	basic.Push(t, "team/locked:1", ctrdtest.ImageOptions{})
+	token.Push(t, "team/web:1", ctrdtest.ImageOptions{Entrypoint: []string{"/serve.sh"},
+		Files: []ctrdtest.File{{Path: "/serve.sh", Mode: 0o755, Data: []byte(webScript)}}})
+	f.vars = map[string]any{"BASIC_REGISTRY": basic.Host(), "BASIC_USER": "alice", "TOKEN_REGISTRY": token.Host(), "TOKEN_USER": "bob"}
+	f.secrets = map[string]any{"BASIC_PASSWORD": basicPW, "TOKEN_PASSWORD": tokenPW}
+
+	r := f.runWorkflow(t, "credentials.yml", wfOpts{})
+	r.wantJobs(t, map[string]schedule.Result{"private": schedule.Success, "no-credentials": schedule.Failure})
+	r.events.WantLines(t, "private", "image: private image", "service: from a private service", "password: ***")
+	locked := basic.Host() + "/team/locked:1"
+	found := false
+	for _, l := range r.events.Lines("no-credentials") {
+		found = found || strings.HasPrefix(l, "error: ") && strings.Contains(l, locked) &&
+			strings.Contains(l, "unauthorized") && strings.Contains(l, "container.credentials")
+		if strings.Contains(l, "ran without credentials") {
+			t.Error("the job without credentials ran")
+		}
+	}
+	if !found {
+		t.Errorf("no error naming %s and saying it needs credentials:\n%s", locked, r.events.String())
+	}
+	if out := r.events.String(); strings.Contains(out, basicPW) || strings.Contains(out, tokenPW) {
+		t.Errorf("a password reached the run's output:\n%s", out)
+	}
+	for _, reg := range []struct {
+		r    *ctrdtest.Registry
+		user string
+	}{{basic, "alice"}, {token, "bob"}} {
+		for _, q := range reg.r.Requests() {
+			if q.Username != "" && q.Username != reg.user {
+				t.Errorf("registry %s got credentials of %q: %+v", reg.r.Host(), q.Username, q)
+			}
+		}
 	}
 	f.wantNothingLeft(t)
 }
