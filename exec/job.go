@@ -58,6 +58,7 @@ type Runner struct {
 	templates *sync.Map // source → *expr.Template, shared with nested runners
 	conds     *sync.Map // if: source → compiled condition, likewise
 	seq       *atomic.Int64
+	results   *results // WithResults
 }
 
 var _ schedule.JobRunner = (*Runner)(nil)

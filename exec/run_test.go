@@ -33,6 +33,7 @@ type runOpts struct {
 	resolver exec.Resolver
 	ctx      context.Context
 	debug    bool
+	extra    []exec.Option // appended last
 }
 
 func runFile(t *testing.T, file string, o runOpts) run {
@@ -69,7 +70,7 @@ func runFile(t *testing.T, file string, o runOpts) run {
 	if o.resolver != nil {
 		opts = append(opts, exec.WithResolver(o.resolver))
 	}
-	r, err := exec.New(host.New(host.WithGrace(200*time.Millisecond)), opts...)
+	r, err := exec.New(host.New(host.WithGrace(200*time.Millisecond)), append(opts, o.extra...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,51 @@
+package exec
+
+import "path/filepath"
+
+// ResultsService is the Actions Results Service that steps upload
+// artifacts to and keep caches in (actions/upload-artifact,
+// download-artifact and cache). Package actions/results implements it.
+type ResultsService interface {
+	// Token returns the runtime token of one job of a run: a secret the
+	// service accepts as that job's. "" means it cannot make one.
+	Token(runID, jobID string) string
+}
+
+// results is the configuration WithResults sets.
+type results struct {
+	url        string
+	svc        ResultsService
+	containers bool
+}
+
+// WithResults gives every step the results service at url (its
+// ACTIONS_RESULTS_URL). containers says whether steps in containers can
+// reach url too: with a loopback url, only when containers share the
+// host's network. Steps that cannot reach it get none of the variables, so
+// the toolkits fail with their own clear message instead of a refused
+// connection.
+func WithResults(url string, svc ResultsService, containers bool) Option {
+	return func(r *Runner) error {
+		r.results = &results{url: url, svc: svc, containers: containers}
+		return nil
+	}
+}
+
+// addResultsEnv sets the variables @actions/artifact and @actions/cache
+// read: the service URL, the job's runtime token (masked in every log),
+// and the switch to cache service v2, the only one served.
+func (j *jobRun) addResultsEnv(m map[string]string, inContainer bool) {
+	res := j.r.results
+	if res == nil || res.url == "" || (inContainer && !res.containers) {
+		return
+	}
+	// The job's directory name is unique in the run, matrix legs included.
+	token := res.svc.Token(j.r.runID, filepath.Base(j.dir))
+	if token == "" {
+		return
+	}
+	j.r.masker.Add(token)
+	m["ACTIONS_RESULTS_URL"] = res.url
+	m["ACTIONS_RUNTIME_TOKEN"] = token
+	m["ACTIONS_CACHE_SERVICE_V2"] = "True"
+}
