@@ -136,6 +136,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return installActionsCore(r, jsActionDir, o.ci, exec.LookPath)
 		})
 	}
+	if o.noInstall {
+		r.record("npm "+resultsActionDir, statusSkip, 0, "-no-install")
+	} else {
+		r.step("npm "+resultsActionDir, func() (string, error) {
+			return installResultsToolkit(r, resultsActionDir, o.ci, exec.LookPath)
+		})
+	}
 	r.step("gofmt -l", func() (string, error) { return "", checkGofmt(r) })
 	r.step("go vet ./...", func() (string, error) { return "", r.cmd(nil, "go", "vet", "./...") })
 	r.step("GOOS=windows go build ./...", func() (string, error) {

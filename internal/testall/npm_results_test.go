@@ -1,0 +1,109 @@
+//go:build !windows
+
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// fakeResultsNpm writes an npm that records its arguments and, when ok,
+// creates the three packages under --prefix, like the real one.
+func fakeResultsNpm(t *testing.T, ok bool) (path, argsFile string) {
+	t.Helper()
+	dir := t.TempDir()
+	argsFile = filepath.Join(dir, "args")
+	script := "#!/bin/sh\necho \"$@\" > \"" + argsFile + "\"\n"
+	if ok {
+		script += `prefix=""
+while [ $# -gt 0 ]; do
+	if [ "$1" = --prefix ]; then prefix="$2"; fi
+	shift
+done
+for p in artifact cache core; do
+	mkdir -p "$prefix/node_modules/@actions/$p" && echo '{}' > "$prefix/node_modules/@actions/$p/package.json"
+done
+`
+	} else {
+		script += "echo 'npm error network unreachable' >&2; exit 1\n"
+	}
+	path = filepath.Join(dir, "npm")
+	if err := os.WriteFile(path, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return path, argsFile
+}
+
+func TestInstallResultsToolkit(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name        string
+		present     []string // packages installed already
+		npm         string   // "ok", "fails" or "" (missing)
+		ci          bool
+		wantNote    string
+		wantErr     string
+		wantWarning bool
+		wantArgs    string
+	}{
+		{name: "already there", present: resultsPkgs, wantNote: "are already in"},
+		{name: "one missing installs", present: []string{"core"}, npm: "ok", wantNote: "installed the packages of",
+			wantArgs: "install --no-audit --no-fund --no-package-lock --prefix DIR"},
+		{name: "no npm locally", wantErr: "npm is not installed", wantWarning: true},
+		{name: "no npm under CI", ci: true, wantErr: "fail without them under CI=true"},
+		{name: "npm fails locally", npm: "fails", wantErr: "skip without them", wantWarning: true},
+		{name: "npm fails under CI", npm: "fails", ci: true, wantErr: "npm install into"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			for _, p := range tt.present {
+				d := filepath.Join(dir, "node_modules", "@actions", p)
+				if err := os.MkdirAll(d, 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(filepath.Join(d, "package.json"), []byte("{}"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var argsFile string
+			lookPath := func(string) (string, error) { return "", errors.New("not found") }
+			if tt.npm != "" {
+				var npm string
+				npm, argsFile = fakeResultsNpm(t, tt.npm == "ok")
+				lookPath = func(string) (string, error) { return npm, nil }
+			}
+			var out bytes.Buffer
+			r := &runner{ctx: context.Background(), stdout: &out, stderr: &out}
+			note, err := installResultsToolkit(r, dir, tt.ci, lookPath)
+			if tt.wantErr != "" {
+				var w warning
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || errors.As(err, &w) != tt.wantWarning {
+					t.Fatalf("error %v (warning: %v), want %q (warning: %v)", err, errors.As(err, &w), tt.wantErr, tt.wantWarning)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("error %v\n%s", err, out.String())
+			}
+			if !strings.Contains(note, tt.wantNote) {
+				t.Errorf("note %q, want %q", note, tt.wantNote)
+			}
+			if tt.wantArgs != "" {
+				b, err := os.ReadFile(argsFile)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := strings.ReplaceAll(strings.TrimSpace(string(b)), dir, "DIR"); got != tt.wantArgs {
+					t.Errorf("npm %s, want npm %s", got, tt.wantArgs)
+				}
+			}
+		})
+	}
+}
