@@ -71,15 +71,16 @@ type (
 	}
 )
 
-// checkRun checks that a request names the run and job of its token: a
-// job reaches only its own run's artifacts.
-func checkRun(id identity, run, job string) error {
+// checkRun checks that a request names the run of its token, and for
+// uploads (ownJob) also its job: a job reaches only its own run's
+// artifacts. Downloads name the job that uploaded the artifact.
+func checkRun(id identity, run, job string, ownJob bool) error {
 	switch {
 	case run == "" || job == "":
 		return errorf(codeInvalidArgument, "workflow_run_backend_id and workflow_job_run_backend_id are required")
 	case run != id.run:
 		return errorf(codePermissionDenied, "the runtime token is for another workflow run")
-	case job != id.job:
+	case ownJob && job != id.job:
 		return errorf(codePermissionDenied, "the runtime token is for another job")
 	}
 	return nil
@@ -114,7 +115,7 @@ func (s *Server) createArtifact(r *http.Request, id identity) (any, error) {
 	if err := decodeRequest(r, &req); err != nil {
 		return nil, err
 	}
-	if err := checkRun(id, req.RunID, req.JobID); err != nil {
+	if err := checkRun(id, req.RunID, req.JobID, true); err != nil {
 		return nil, err
 	}
 	if err := checkArtifactName(req.Name); err != nil {
@@ -175,7 +176,7 @@ func (s *Server) finalizeArtifact(r *http.Request, id identity) (any, error) {
 	if err := decodeRequest(r, &req); err != nil {
 		return nil, err
 	}
-	if err := checkRun(id, req.RunID, req.JobID); err != nil {
+	if err := checkRun(id, req.RunID, req.JobID, true); err != nil {
 		return nil, err
 	}
 	if err := checkArtifactName(req.Name); err != nil {
@@ -217,7 +218,7 @@ func (s *Server) listArtifacts(r *http.Request, id identity) (any, error) {
 	if err := decodeRequest(r, &req); err != nil {
 		return nil, err
 	}
-	if err := checkRun(id, req.RunID, req.JobID); err != nil {
+	if err := checkRun(id, req.RunID, req.JobID, false); err != nil {
 		return nil, err
 	}
 	all, err := s.artifacts(req.RunID).list()
@@ -246,7 +247,7 @@ func (s *Server) signedArtifactURL(r *http.Request, id identity) (any, error) {
 	if err := decodeRequest(r, &req); err != nil {
 		return nil, err
 	}
-	if err := checkRun(id, req.RunID, req.JobID); err != nil {
+	if err := checkRun(id, req.RunID, req.JobID, false); err != nil {
 		return nil, err
 	}
 	if err := checkArtifactName(req.Name); err != nil {
@@ -268,7 +269,7 @@ func (s *Server) deleteArtifact(r *http.Request, id identity) (any, error) {
 	if err := decodeRequest(r, &req); err != nil {
 		return nil, err
 	}
-	if err := checkRun(id, req.RunID, req.JobID); err != nil {
+	if err := checkRun(id, req.RunID, req.JobID, false); err != nil {
 		return nil, err
 	}
 	if err := checkArtifactName(req.Name); err != nil {

@@ -133,7 +133,8 @@ func TestArtifactRoundTrip(t *testing.T) {
 	if got := down.ok("ArtifactService/ListArtifacts", with(ids("run-1", "test"), "id_filter", id))["artifacts"].([]any); len(got) != 1 {
 		t.Errorf("id_filter: %v", got)
 	}
-	signed := down.ok("ArtifactService/GetSignedArtifactURL", with(ids("run-1", "test"), "name", "dist"))["signed_url"].(string)
+	// download-artifact names the job that uploaded the artifact.
+	signed := down.ok("ArtifactService/GetSignedArtifactURL", with(ids("run-1", "build"), "name", "dist"))["signed_url"].(string)
 	code, body := do(t, http.MethodGet, signed, nil)
 	if code != http.StatusOK || !bytes.Equal(body, data) {
 		t.Fatalf("download: %d, %d bytes", code, len(body))
@@ -267,6 +268,7 @@ func TestAuth(t *testing.T) {
 	tampered := good[:len(good)-2] + "xx"
 	tests := []struct {
 		name, token, run string
+		job, method      string // default "j", ListArtifacts
 		want             int
 	}{
 		{name: "no token", token: "", run: "r", want: http.StatusUnauthorized},
@@ -274,12 +276,17 @@ func TestAuth(t *testing.T) {
 		{name: "tampered signature", token: tampered, run: "r", want: http.StatusUnauthorized},
 		{name: "another server's token", token: other.Token("r", "j"), run: "r", want: http.StatusUnauthorized},
 		{name: "token for another run", token: good, run: "r2", want: http.StatusForbidden},
+		{name: "upload as another job", token: good, run: "r", job: "j2", method: "ArtifactService/CreateArtifact", want: http.StatusForbidden},
 		{name: "good", token: good, run: "r", want: http.StatusOK},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := &client{t: t, srv: hs, token: tt.token}
-			code, out := c.call("ArtifactService/ListArtifacts", ids(tt.run, "j"))
+			job, method := "j", "ArtifactService/ListArtifacts"
+			if tt.job != "" {
+				job, method = tt.job, tt.method
+			}
+			code, out := c.call(method, with(ids(tt.run, job), "name", "a"))
 			if code != tt.want {
 				t.Errorf("got %d %v, want %d", code, out, tt.want)
 			}
