@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/vermont-ci/vermont/actions/results"
 	"github.com/vermont-ci/vermont/exec"
 	"github.com/vermont-ci/vermont/exec/host"
 	"github.com/vermont-ci/vermont/schedule"
@@ -41,6 +42,8 @@ type runFlags struct {
 	workDir     string
 	node        string
 	dir         string
+	cacheDir    string
+	noResults   bool
 	backend     backendFlags
 }
 
@@ -84,6 +87,8 @@ func runRun(ctx context.Context, args []string, io stdio) int {
 	fs.StringVar(&f.workDir, "workdir", "", "where jobs get their workspace and temp directories")
 	fs.StringVar(&f.node, "node", "", "node binary for JavaScript actions (default: node on PATH)")
 	fs.StringVar(&f.dir, "C", ".", "the repository directory")
+	fs.StringVar(&f.cacheDir, "cache-dir", "", "where actions/cache entries are kept across runs (default: vermont/caches in the user cache dir)")
+	fs.BoolVar(&f.noResults, "no-results", false, "serve no artifacts or caches (upload-artifact, download-artifact and cache then fail)")
 	f.backend.register(fs)
 	if code, ok := parseFlags(fs, reorder(args, fs)); !ok {
 		return code
@@ -431,6 +436,15 @@ func (f *runFlags) execute(ctx context.Context, plans []runPlan, base *baseConte
 	if f.eventPath != "" {
 		opts = append(opts, exec.WithEventPath(mustAbs(f.eventPath)))
 	}
+	if !f.noResults {
+		opt, stop, err := f.startResults()
+		if err != nil {
+			fmt.Fprintf(io.err, "vermont run: %v\n", err)
+			return 1
+		}
+		defer stop()
+		opts = append(opts, opt)
+	}
 	res, err := f.backend.resolver(repo.Root)
 	if err != nil {
 		fmt.Fprintf(io.err, "vermont run: %v\n", err)
@@ -461,6 +475,35 @@ func (f *runFlags) execute(ctx context.Context, plans []runPlan, base *baseConte
 		}
 	}
 	return 0
+}
+
+// startResults starts the results service for the run on the loopback:
+// artifacts live in a temporary directory removed at the end, caches in
+// --cache-dir. Container steps reach it only with --network host.
+func (f *runFlags) startResults() (exec.Option, func(), error) {
+	cacheDir := f.cacheDir
+	if cacheDir == "" {
+		base, err := os.UserCacheDir()
+		if err != nil {
+			return nil, nil, fmt.Errorf("no cache directory (give --cache-dir): %w", err)
+		}
+		cacheDir = filepath.Join(base, "vermont", "caches")
+	}
+	artifacts, err := os.MkdirTemp("", "vermont-artifacts-")
+	if err != nil {
+		return nil, nil, err
+	}
+	srv, err := results.New(results.WithArtifactDir(artifacts), results.WithCacheDir(cacheDir))
+	var url string
+	if err == nil {
+		url, err = srv.Start("127.0.0.1:0")
+	}
+	if err != nil {
+		os.RemoveAll(artifacts)
+		return nil, nil, err
+	}
+	stop := func() { srv.Close(); os.RemoveAll(artifacts) }
+	return exec.WithResults(url, srv, f.backend.network == "host"), stop, nil
 }
 
 func platformMap(list []string) map[string]string {
