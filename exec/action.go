@@ -39,7 +39,9 @@ func (j *jobRun) runUses(ctx context.Context, st *workflow.Step, id, name string
 		if e := with["entrypoint"]; e != "" {
 			entry = []string{e}
 		}
-		return j.runContainer(ctx, name, id, f, image, entry, args, inputEnv(with))
+		env := inputEnv(with)
+		j.addResultsEnv(env, true)
+		return j.runContainer(ctx, name, id, f, image, entry, args, env)
 	}
 	if isCheckout(uses) && j.ownRepository(with["repository"]) {
 		return j.checkoutLocal(name, with["path"])
@@ -481,6 +483,7 @@ func (j *jobRun) runNodeScript(ctx context.Context, label, id string, f *frame, 
 	for k, v := range state {
 		env["STATE_"+k] = v
 	}
+	j.addResultsEnv(env, j.image != "")
 	sf := *f
 	sf.env = env
 	return j.runProcess(ctx, label, id, &sf, []string{node, script}, j.ws, state)
@@ -529,6 +532,7 @@ func (j *jobRun) runDockerAction(ctx context.Context, name, id string, meta *wor
 			env[k] = v
 		}
 	}
+	j.addResultsEnv(env, true) // a Docker action always runs in a container
 	var entry []string
 	if runs.Entrypoint != nil && runs.Entrypoint.Value != "" {
 		entry = []string{runs.Entrypoint.Value}

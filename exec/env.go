@@ -249,7 +249,6 @@ func (j *jobRun) processEnv(f *frame, stepID string, files *commandFiles, inCont
 	for k, v := range j.defaultEnv(f, stepID, files) {
 		m[k] = v
 	}
-	j.addResultsEnv(m, inContainer)
 	for _, k := range j.envKeys {
 		m[k] = j.env[k]
 	}

@@ -292,6 +292,9 @@ type jobRun struct {
 	// owner is the user steps run as when it is not Vermont's (a
 	// container --user); the files made for the job are given to it.
 	owner *jobOwner
+	// resultsToken is the job's ACTIONS_RUNTIME_TOKEN, made when its first
+	// action runs (addResultsEnv).
+	resultsToken string
 	// done is the job context's Done channel: cancelled() reads it at the
 	// moment of evaluation.
 	done <-chan struct{}

@@ -18,8 +18,10 @@ type results struct {
 	containers bool
 }
 
-// WithResults gives every step the results service at url (its
-// ACTIONS_RESULTS_URL). containers says whether steps in containers can
+// WithResults gives JavaScript and Docker actions the results service at
+// url (its ACTIONS_RESULTS_URL) and a runtime token. As on GitHub, `run:`
+// steps (composite actions' included) get neither: the runner hands them
+// only to actions. containers says whether steps in containers can
 // reach url too: with a loopback url, only when containers share the
 // host's network. Steps that cannot reach it get none of the variables, so
 // the toolkits fail with their own clear message instead of a refused
@@ -31,20 +33,24 @@ func WithResults(url string, svc ResultsService, containers bool) Option {
 	}
 }
 
-// addResultsEnv sets the variables @actions/artifact and @actions/cache
-// read: the service URL, the job's runtime token (masked in every log),
-// and the switch to cache service v2, the only one served.
+// addResultsEnv sets, for an action's process, the variables
+// @actions/artifact and @actions/cache read: the service URL, the job's
+// runtime token (masked in every log), and the switch to cache service v2,
+// the only one served.
 func (j *jobRun) addResultsEnv(m map[string]string, inContainer bool) {
 	res := j.r.results
 	if res == nil || res.url == "" || (inContainer && !res.containers) {
 		return
 	}
-	// The job's directory name is unique in the run, matrix legs included.
-	token := res.svc.Token(j.r.runID, filepath.Base(j.dir))
-	if token == "" {
-		return
+	if j.resultsToken == "" {
+		// The job's directory name is unique in the run, matrix legs included.
+		j.resultsToken = res.svc.Token(j.r.runID, filepath.Base(j.dir))
+		if j.resultsToken == "" {
+			return
+		}
+		j.r.masker.Add(j.resultsToken)
 	}
-	j.r.masker.Add(token)
+	token := j.resultsToken
 	m["ACTIONS_RESULTS_URL"] = res.url
 	m["ACTIONS_RUNTIME_TOKEN"] = token
 	m["ACTIONS_CACHE_SERVICE_V2"] = "True"

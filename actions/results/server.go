@@ -111,11 +111,8 @@ func New(opts ...Option) (*Server, error) {
 		return nil, fmt.Errorf("results: signing key: %w", err)
 	}
 	s.started = s.now()
-	for _, d := range []string{s.artifactDir, s.cacheDir} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			return nil, fmt.Errorf("results: %w", err)
-		}
-	}
+	// The directories are made by the first upload: a run that saves
+	// nothing leaves no trace in the user's cache directory.
 	return s, nil
 }
 

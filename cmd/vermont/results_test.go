@@ -31,7 +31,7 @@ func TestRunResults(t *testing.T) {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errs)
 	}
 	for _, w := range []string{"[consume]   | app.txt: built by produce", "Cache hit for restore-key: deps-linux-v1",
-		"exact=deps-linux-v1 prefix=deps-linux-v1 miss=", "token in env: ***"} {
+		"exact=deps-linux-v1 prefix=deps-linux-v1 miss=", "run step token: [none]", "token seen by the action: ***"} {
 		if !strings.Contains(out, w) {
 			t.Errorf("stdout lacks %q:\n%s", w, out)
 		}

@@ -51,6 +51,10 @@ async function main() {
       }
       break;
     }
+    case 'token':
+      // The runtime token is a secret: the log shows it masked.
+      core.info(`token seen by the action: ${process.env.ACTIONS_RUNTIME_TOKEN}`);
+      break;
     default:
       core.setFailed(`unknown op ${op}`);
   }
