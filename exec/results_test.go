@@ -46,7 +46,7 @@ func TestResultsToolkit(t *testing.T) {
 	t.Cleanup(func() { srv.Close() })
 	r := runFile(t, filepath.Join(actionsRoot(t), "results.yml"), runOpts{
 		resolver: localResolver(t),
-		extra:    []exec.Option{exec.WithRunID("run-42"), exec.WithResults(url, srv, false)},
+		extra:    []exec.Option{exec.WithRunID("run-42"), exec.WithResults(startedResults{srv, url}, false)},
 	})
 	if r.res.Result != schedule.Success {
 		t.Fatalf("result %s\n%s", r.res.Result, r.events.String())
@@ -77,3 +77,11 @@ func TestResultsToolkit(t *testing.T) {
 		t.Errorf("a runtime token appears in the events")
 	}
 }
+
+// startedResults is a results.Server already started at url.
+type startedResults struct {
+	*results.Server
+	url string
+}
+
+func (s startedResults) URL() (string, error) { return s.url, nil }

@@ -477,9 +477,11 @@ func (f *runFlags) execute(ctx context.Context, plans []runPlan, base *baseConte
 	return 0
 }
 
-// startResults starts the results service for the run on the loopback:
+// startResults prepares the results service for the run on the loopback:
 // artifacts live in a temporary directory removed at the end, caches in
-// --cache-dir. Container steps reach it only with --network host.
+// --cache-dir. It starts when the first action asks for it, so a run
+// without actions pays nothing for it. Container steps reach it only with
+// --network host.
 func (f *runFlags) startResults() (exec.Option, func(), error) {
 	cacheDir := f.cacheDir
 	if cacheDir == "" {
@@ -489,21 +491,56 @@ func (f *runFlags) startResults() (exec.Option, func(), error) {
 		}
 		cacheDir = filepath.Join(base, "vermont", "caches")
 	}
-	artifacts, err := os.MkdirTemp("", "vermont-artifacts-")
-	if err != nil {
-		return nil, nil, err
+	l := &lazyResults{cacheDir: cacheDir}
+	return exec.WithResults(l, f.backend.network == "host"), l.close, nil
+}
+
+// lazyResults is the run's results service, started on first use.
+type lazyResults struct {
+	cacheDir string
+
+	once      sync.Once
+	srv       *results.Server
+	artifacts string
+	url       string
+	err       error
+}
+
+// URL implements exec.ResultsService: it starts the service once.
+func (l *lazyResults) URL() (string, error) {
+	l.once.Do(func() {
+		l.artifacts, l.err = os.MkdirTemp("", "vermont-artifacts-")
+		if l.err != nil {
+			return
+		}
+		l.srv, l.err = results.New(results.WithArtifactDir(l.artifacts), results.WithCacheDir(l.cacheDir))
+		if l.err == nil {
+			l.url, l.err = l.srv.Start("127.0.0.1:0")
+		}
+	})
+	if l.err == nil && l.url == "" {
+		return "", errors.New("the results service has stopped")
 	}
-	srv, err := results.New(results.WithArtifactDir(artifacts), results.WithCacheDir(cacheDir))
-	var url string
-	if err == nil {
-		url, err = srv.Start("127.0.0.1:0")
+	return l.url, l.err
+}
+
+// Token implements exec.ResultsService.
+func (l *lazyResults) Token(runID, jobID string) string {
+	if _, err := l.URL(); err != nil {
+		return ""
 	}
-	if err != nil {
-		os.RemoveAll(artifacts)
-		return nil, nil, err
+	return l.srv.Token(runID, jobID)
+}
+
+// close stops the service, if it started, and removes the run's artifacts.
+func (l *lazyResults) close() {
+	l.once.Do(func() {}) // a late first use must not start it now
+	if l.srv != nil {
+		l.srv.Close()
 	}
-	stop := func() { srv.Close(); os.RemoveAll(artifacts) }
-	return exec.WithResults(url, srv, f.backend.network == "host"), stop, nil
+	if l.artifacts != "" {
+		os.RemoveAll(l.artifacts)
+	}
 }
 
 func platformMap(list []string) map[string]string {
