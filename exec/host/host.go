@@ -91,6 +91,7 @@ func (r *runner) Run(ctx context.Context, p exec.Process) (int, error) {
 	r.track(cmd)
 	done := make(chan error, 1)
 	go func() {
+		awaitExit(cmd.Process.Pid)
 		err := cmd.Wait()
 		// Background children may hold the pipes open; don't wait for
 		// them forever once the step's own process has exited.

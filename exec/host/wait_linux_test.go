@@ -1,0 +1,69 @@
+package host
+
+import (
+	"bytes"
+	"os"
+	osexec "os/exec"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+)
+
+// TestAwaitExitLeavesTheStatus: awaitExit returns once the process has
+// exited and does not reap it, so cmd.Wait still reports its exit code.
+func TestAwaitExitLeavesTheStatus(t *testing.T) {
+	cmd := osexec.Command("sh", "-c", "exit 3")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	awaitExit(cmd.Process.Pid)
+	_ = cmd.Wait()
+	if got := cmd.ProcessState.ExitCode(); got != 3 {
+		t.Fatalf("exit code after awaitExit = %d, want 3", got)
+	}
+}
+
+// TestAwaitExitHoldsNoThread: twenty processes waited for at once do not
+// hold twenty OS threads, as goroutines blocked in wait4 would.
+func TestAwaitExitHoldsNoThread(t *testing.T) {
+	before := threads(t)
+	var cmds []*osexec.Cmd
+	var wg sync.WaitGroup
+	for range 20 {
+		cmd := osexec.Command("sleep", "1")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		cmds = append(cmds, cmd)
+		wg.Go(func() { awaitExit(cmd.Process.Pid) })
+	}
+	time.Sleep(300 * time.Millisecond) // let every goroutine park
+	during := threads(t)
+	wg.Wait()
+	for _, c := range cmds {
+		_ = c.Wait()
+	}
+	if during-before >= 10 {
+		t.Fatalf("threads went from %d to %d while waiting for 20 processes", before, during)
+	}
+}
+
+func threads(t *testing.T) int {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range bytes.Split(b, []byte("\n")) {
+		if v, ok := bytes.CutPrefix(line, []byte("Threads:")); ok {
+			n, err := strconv.Atoi(string(bytes.TrimSpace(v)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+	}
+	t.Fatal("no Threads line in /proc/self/status")
+	return 0
+}
