@@ -2,9 +2,12 @@ package results
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 )
 
@@ -146,7 +149,50 @@ func (s *Server) finalizeCacheEntry(r *http.Request, _ identity) (any, error) {
 	if err := s.sealEntry(st, pending, nil); err != nil {
 		return nil, err
 	}
+	if err := s.evictCaches(st, pending.ID); err != nil {
+		s.log.Warn("evicting cache entries", "err", err)
+	}
 	return finalizeCacheEntryResponse{OK: true, EntryID: int64JSON(pending.ID)}, nil
+}
+
+// cacheMaxIdle is how long GitHub keeps a cache entry nobody restores.
+const cacheMaxIdle = 7 * 24 * time.Hour
+
+// evictCaches does what GitHub does to a repository's caches: it removes
+// the entries not saved or restored for seven days, and then, while the
+// total is over the limit, the least recently used ones. The entry just
+// saved (keep) stays. Callers hold s.mu.
+func (s *Server) evictCaches(st store, keep int64) error {
+	all, err := st.list()
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	var live []*entry
+	var total int64
+	var errs []error
+	for _, e := range all {
+		switch {
+		case !e.Finalized:
+		case e.ID != keep && now.Sub(e.lastUse()) > cacheMaxIdle:
+			errs = append(errs, st.remove(e.ID))
+		default:
+			live = append(live, e)
+			total += e.Size
+		}
+	}
+	sort.Slice(live, func(i, j int) bool { return live[i].lastUse().Before(live[j].lastUse()) })
+	for _, e := range live {
+		if total <= s.cacheLimit {
+			break
+		}
+		if e.ID == keep {
+			continue
+		}
+		errs = append(errs, st.remove(e.ID))
+		total -= e.Size
+	}
+	return errors.Join(errs...)
 }
 
 func (s *Server) cacheEntryDownloadURL(r *http.Request, _ identity) (any, error) {
@@ -172,6 +218,14 @@ func (s *Server) cacheEntryDownloadURL(r *http.Request, _ identity) (any, error)
 	e := matchCache(all, req.Key, req.RestoreKeys, req.Version)
 	if e == nil {
 		return cacheDownloadURLResponse{OK: false}, nil
+	}
+	// A restore keeps the entry from eviction.
+	s.mu.Lock()
+	e.Accessed = s.now()
+	err = s.caches().save(e)
+	s.mu.Unlock()
+	if err != nil {
+		s.log.Warn("recording a cache restore", "key", e.Name, "err", err)
 	}
 	u := s.signedURL(baseURL(r), cacheBlobPath(e.ID), permRead, s.urlTTL)
 	return cacheDownloadURLResponse{OK: true, SignedDownloadURL: u, MatchedKey: e.Name}, nil

@@ -25,6 +25,7 @@ type Server struct {
 	artifactDir string
 	cacheDir    string
 	maxBlob     int64
+	cacheLimit  int64
 	urlTTL      time.Duration
 	log         *slog.Logger
 	now         func() time.Time
@@ -63,6 +64,19 @@ func WithMaxBlobSize(n int64) Option {
 	}
 }
 
+// WithCacheLimit sets the total size of the cache entries kept (default
+// 10 GiB, GitHub's limit for a repository). Past it, the least recently
+// used entries are evicted, as GitHub does.
+func WithCacheLimit(n int64) Option {
+	return func(s *Server) error {
+		if n <= 0 {
+			return fmt.Errorf("results: WithCacheLimit(%d): want a positive size", n)
+		}
+		s.cacheLimit = n
+		return nil
+	}
+}
+
 // WithURLTTL sets how long a signed blob URL stays valid (default one
 // hour).
 func WithURLTTL(d time.Duration) Option {
@@ -96,6 +110,9 @@ func New(opts ...Option) (*Server, error) {
 	}
 	if s.maxBlob == 0 {
 		s.maxBlob = 10 << 30
+	}
+	if s.cacheLimit == 0 {
+		s.cacheLimit = 10 << 30
 	}
 	if s.urlTTL == 0 {
 		s.urlTTL = time.Hour

@@ -430,3 +430,31 @@ func TestTokenClaims(t *testing.T) {
 		t.Errorf("the token of a job changes between calls")
 	}
 }
+
+// TestCacheEviction: past the size limit the least recently used entry
+// goes (a restore counts as a use), and entries idle for over seven days
+// go, as GitHub documents for a repository's caches.
+func TestCacheEviction(t *testing.T) {
+	s, hs := newTestServer(t, WithCacheLimit(20))
+	clock := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	s.now = func() time.Time { clock = clock.Add(time.Second); return clock }
+	c := &client{t: t, srv: hs, token: s.Token("run-1", "job")}
+	hit := func(key string) bool {
+		out := c.ok("CacheService/GetCacheEntryDownloadURL", map[string]any{"key": key, "version": "v1"})
+		return out["ok"] == true
+	}
+	c.saveCache("a", "v1", []byte("0123456789"))
+	c.saveCache("b", "v1", []byte("0123456789"))
+	if !hit("a") { // a is now used more recently than b
+		t.Fatal("a missing before any eviction")
+	}
+	c.saveCache("c", "v1", []byte("0123456789")) // 30 bytes > 20: b goes
+	if !hit("a") || hit("b") || !hit("c") {
+		t.Fatalf("after the limit: a %v, b %v, c %v; want a and c kept, b evicted", hit("a"), hit("b"), hit("c"))
+	}
+	clock = clock.Add(8 * 24 * time.Hour)
+	c.saveCache("d", "v1", []byte("x")) // a and c idle for 8 days: they go
+	if hit("a") || hit("c") || !hit("d") {
+		t.Fatalf("after 8 idle days: a %v, c %v, d %v; want only d", hit("a"), hit("c"), hit("d"))
+	}
+}

@@ -25,9 +25,18 @@ type entry struct {
 	Version   string    `json:"version,omitempty"`
 	MimeType  string    `json:"mime_type,omitempty"`
 	Size      int64     `json:"size"`
-	Digest    string    `json:"digest,omitempty"` // "sha256:<hex>" once finalized
-	Created   time.Time `json:"created"`          // when it was finalized (or created, until then)
+	Digest    string    `json:"digest,omitempty"`  // "sha256:<hex>" once finalized
+	Created   time.Time `json:"created"`           // when it was finalized (or created, until then)
+	Accessed  time.Time `json:"accessed,omitzero"` // caches: the last restore, if any
 	Finalized bool      `json:"finalized"`
+}
+
+// lastUse is when a cache entry was last saved or restored.
+func (e *entry) lastUse() time.Time {
+	if e.Accessed.After(e.Created) {
+		return e.Accessed
+	}
+	return e.Created
 }
 
 // store keeps entries in dir: dir/<id>/meta.json, dir/<id>/data, and the
