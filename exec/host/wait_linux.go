@@ -23,12 +23,16 @@ func awaitExit(pid int) {
 	if err != nil {
 		return
 	}
-	// A pidfd becomes readable when its process exits. The first call
-	// asks to wait for that; the second, once it is readable, ends Read.
-	waited := false
-	_ = rc.Read(func(uintptr) bool {
-		done := waited
-		waited = true
-		return done
+	// A pidfd becomes readable when its process exits. Read calls the
+	// function, and while it returns false waits for the fd to become
+	// readable. The function must look for itself (a poll with no
+	// timeout): the poller is edge-triggered and Read forgets an edge that
+	// came before it, so a process that exited before Read began would be
+	// waited for for ever. An error from poll ends the wait: cmd.Wait then
+	// blocks as before.
+	_ = rc.Read(func(fd uintptr) bool {
+		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+		n, err := unix.Poll(fds, 0)
+		return err != nil || n > 0
 	})
 }

@@ -24,6 +24,41 @@ func TestAwaitExitLeavesTheStatus(t *testing.T) {
 	}
 }
 
+// TestAwaitExitAfterExit: a process that has already exited (a zombie
+// when awaitExit starts) must not be waited for for ever. The poller is
+// edge-triggered, and an edge seen before the wait began used to be lost.
+func TestAwaitExitAfterExit(t *testing.T) {
+	for i := range 200 {
+		cmd := osexec.Command("true")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		for !zombie(t, cmd.Process.Pid) {
+			time.Sleep(time.Millisecond)
+		}
+		done := make(chan struct{})
+		go func() { awaitExit(cmd.Process.Pid); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second): // a hang, not a speed check
+			t.Fatalf("awaitExit did not return for a process that had exited (round %d)", i)
+		}
+		_ = cmd.Wait()
+	}
+}
+
+// zombie reports whether process pid has exited and awaits its reaping.
+func zombie(t *testing.T, pid int) bool {
+	t.Helper()
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// pid (comm) S ...: the state follows the last ')'.
+	i := bytes.LastIndexByte(b, ')')
+	return i >= 0 && i+2 < len(b) && b[i+2] == 'Z'
+}
+
 // TestAwaitExitHoldsNoThread: twenty processes waited for at once do not
 // hold twenty OS threads, as goroutines blocked in wait4 would.
 func TestAwaitExitHoldsNoThread(t *testing.T) {
