@@ -120,11 +120,22 @@ func TestPrune(t *testing.T) {
 	// The job is never closed: its container, snapshot and lease stay.
 	code, out, errOut := runCLI(append([]string{"prune", "--dry-run"}, conn...)...)
 	if code != 0 || !strings.Contains(out, "would remove container ") || !strings.Contains(out, "would remove snapshot ") ||
-		!strings.Contains(out, "would remove lease ") || !strings.Contains(out, "(run crashed-run)") {
+		!strings.Contains(out, "would remove lease ") || !strings.Contains(out, "would remove directory ") ||
+		!strings.Contains(out, "(run crashed-run)") {
 		t.Fatalf("prune --dry-run = %d\nstdout: %s\nstderr: %s", code, out, errOut)
 	}
-	if left, err := b.Leftovers(ctx); err != nil || len(left) != 3 {
-		t.Fatalf("after --dry-run: %v, %v; want the 3 objects kept", left, err)
+	left, err := b.Leftovers(ctx)
+	if err != nil || len(left) != 4 {
+		t.Fatalf("after --dry-run: %v, %v; want the 3 objects and the job's directory kept", left, err)
+	}
+	var jobDir string
+	for _, l := range left {
+		if l.Kind == "directory" {
+			jobDir = l.ID
+		}
+	}
+	if _, err := os.Stat(filepath.Join(jobDir, "hosts")); err != nil {
+		t.Fatalf("the job's directory %q: %v", jobDir, err)
 	}
 	code, out, errOut = runCLI(append([]string{"prune"}, conn...)...)
 	if code != 0 || !strings.Contains(out, "removing container ") {
@@ -132,6 +143,9 @@ func TestPrune(t *testing.T) {
 	}
 	if left, err := b.Leftovers(ctx); err != nil || len(left) != 0 {
 		t.Errorf("after prune: %v, %v; want nothing", left, err)
+	}
+	if _, err := os.Stat(jobDir); !os.IsNotExist(err) {
+		t.Errorf("the crashed job's directory %s survived prune: %v", jobDir, err)
 	}
 	imgs, err := b.Images(ctx)
 	if err != nil || len(imgs) != 1 {

@@ -2,8 +2,12 @@ package containerd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/vermont-ci/vermont/internal/ctrd"
@@ -51,7 +55,7 @@ func (b *Backend) RemoveImage(ctx context.Context, ref string) error {
 
 // Leftover is something a job created in containerd.
 type Leftover struct {
-	Kind string // container, snapshot or lease
+	Kind string // container, snapshot, lease, or directory (a job's hosts file and logs)
 	ID   string
 	Run  string // the run that created it
 }
@@ -71,6 +75,34 @@ func (b *Backend) Leftovers(ctx context.Context) ([]Leftover, error) {
 	for _, o := range objs {
 		out = append(out, Leftover{Kind: o.Kind, ID: o.ID, Run: o.Value})
 	}
+	dirs, err := b.jobDirs(ctx, objs)
+	return append(out, dirs...), err
+}
+
+// jobDirs finds the directories of the jobs that own objs (objects
+// labelled with their run): a job keeps its hosts file and logs in
+// os.TempDir()/<job id>-*, which Close removes and a crash leaves.
+func (b *Backend) jobDirs(ctx context.Context, objs []ctrd.Labeled) ([]Leftover, error) {
+	jobs, err := b.c.ListLabeled(ctx, LabelJob)
+	if err != nil {
+		return nil, err
+	}
+	run := make(map[string]string, len(objs))
+	for _, o := range objs {
+		run[o.Kind+" "+o.ID] = o.Value
+	}
+	seen := map[string]bool{}
+	var out []Leftover
+	for _, j := range jobs {
+		if seen[j.Value] || !strings.HasPrefix(j.Value, "vermont-") {
+			continue
+		}
+		seen[j.Value] = true
+		dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), j.Value+"-*"))
+		for _, d := range dirs {
+			out = append(out, Leftover{Kind: "directory", ID: d, Run: run[j.Kind+" "+j.ID]})
+		}
+	}
 	return out, nil
 }
 
@@ -78,6 +110,23 @@ func (b *Backend) Leftovers(ctx context.Context) ([]Leftover, error) {
 // when no run is in progress. It keeps going past failures and returns
 // how many objects it removed.
 func (b *Backend) Prune(ctx context.Context) (int, error) {
+	objs, err := b.c.ListLabeled(ctx, LabelRun)
+	if err != nil {
+		return 0, err
+	}
+	dirs, err := b.jobDirs(ctx, objs)
+	if err != nil {
+		return 0, err
+	}
 	rm, err := b.c.RemoveAllLabeled(ctx, LabelRun)
-	return rm.Containers + rm.Snapshots + rm.Leases + rm.Images, err
+	n := rm.Containers + rm.Snapshots + rm.Leases + rm.Images
+	errs := []error{err}
+	for _, d := range dirs {
+		if rerr := os.RemoveAll(d.ID); rerr != nil {
+			errs = append(errs, rerr)
+			continue
+		}
+		n++
+	}
+	return n, errors.Join(errs...)
 }
