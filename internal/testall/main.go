@@ -129,19 +129,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	} else {
 		r.step("system packages", func() (string, error) { return installDeps(r, o.ci) })
 	}
-	if o.noInstall {
-		r.record("npm "+actionsCorePkg, statusSkip, 0, "-no-install")
-	} else {
-		r.step("npm "+actionsCorePkg, func() (string, error) {
-			return installActionsCore(r, jsActionDir, o.ci, exec.LookPath)
-		})
-	}
-	if o.noInstall {
-		r.record("npm "+resultsActionDir, statusSkip, 0, "-no-install")
-	} else {
-		r.step("npm "+resultsActionDir, func() (string, error) {
-			return installResultsToolkit(r, resultsActionDir, o.ci, exec.LookPath)
-		})
+	for _, n := range []npmInstall{actionsCore, resultsToolkit} {
+		if o.noInstall {
+			r.record("npm "+n.dir, statusSkip, 0, "-no-install")
+			continue
+		}
+		r.step("npm "+n.dir, func() (string, error) { return n.install(r, o.ci, exec.LookPath) })
 	}
 	r.step("gofmt -l", func() (string, error) { return "", checkGofmt(r) })
 	r.step("go vet ./...", func() (string, error) { return "", r.cmd(nil, "go", "vet", "./...") })

@@ -5,49 +5,81 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
-// jsActionDir is the JavaScript action the exec tests run. Its
-// node_modules (git-ignored) must hold the real @actions/core package from
-// the npm registry: the tests show that actions written with it run
-// through Vermont unchanged.
-const jsActionDir = "testdata/actions-run/js-action"
-
-// actionsCorePkg is the package installed there. @actions/core 3 is an
-// ES module; the action imports it as one.
-const actionsCorePkg = "@actions/core@3"
-
-// npmArgs are the arguments of the npm install into dir. --no-save and
-// --no-package-lock leave the committed package.json alone and write no
-// lock file.
-func npmArgs(dir string) []string {
-	return []string{"install", "--no-audit", "--no-fund", "--no-save", "--no-package-lock", "--prefix", dir, actionsCorePkg}
+// npmInstall is the npm packages a test action in testdata needs in its
+// git-ignored node_modules: the real packages from the npm registry, to
+// show that actions written with them run through Vermont unchanged.
+type npmInstall struct {
+	dir   string   // the action's directory
+	pkgs  []string // what must end up in node_modules, such as "@actions/core"
+	args  []string // npm's arguments after --prefix DIR
+	what  string   // what is installed, for messages
+	tests string   // which tests need it, for messages
 }
 
-// installActionsCore installs @actions/core into dir with npm (found with
-// lookPath) unless it is there already. Without npm, or when the install
-// fails, the JavaScript action tests cannot pass: that fails the step
-// under CI and is a warning otherwise (the tests then skip and say why).
-func installActionsCore(r *runner, dir string, ci bool, lookPath func(string) (string, error)) (string, error) {
-	pkg := filepath.Join(dir, "node_modules", "@actions", "core", "package.json")
-	if _, err := os.Stat(pkg); err == nil {
-		return "@actions/core is already in " + filepath.ToSlash(filepath.Join(dir, "node_modules")), nil
+// actionsCore is @actions/core 3 (an ES module) for the JavaScript action
+// tests in exec. --no-save and --no-package-lock leave the committed
+// package.json alone and write no lock file.
+var actionsCore = npmInstall{
+	dir:   "testdata/actions-run/js-action",
+	pkgs:  []string{"@actions/core"},
+	args:  []string{"--no-save", "@actions/core@3"},
+	what:  "@actions/core@3",
+	tests: "the JavaScript action tests in exec",
+}
+
+// resultsToolkit is what the results-service tests' action's package.json
+// lists: the real @actions/artifact, @actions/cache and @actions/core
+// (about 190 MB, 20 s).
+var resultsToolkit = npmInstall{
+	dir:   "testdata/actions-run/results-action",
+	pkgs:  []string{"@actions/artifact", "@actions/cache", "@actions/core"},
+	what:  "the packages of testdata/actions-run/results-action/package.json",
+	tests: "the results service tests in exec and cmd/vermont",
+}
+
+// npmArgs are npm's arguments.
+func (n npmInstall) npmArgs() []string {
+	return append([]string{"install", "--no-audit", "--no-fund", "--no-package-lock", "--prefix", n.dir}, n.args...)
+}
+
+// missing returns the package.json of the first package not installed,
+// or "".
+func (n npmInstall) missing() string {
+	for _, p := range n.pkgs {
+		pkg := filepath.Join(n.dir, "node_modules", filepath.FromSlash(p), "package.json")
+		if _, err := os.Stat(pkg); err != nil {
+			return pkg
+		}
 	}
-	consequence := "the JavaScript action tests in exec skip without it"
+	return ""
+}
+
+// install installs the packages with npm (found with lookPath) unless
+// they are there already. Without npm, or when the install fails, the
+// tests that need them cannot pass: that fails the step under CI and is a
+// warning otherwise (the tests then skip and say why).
+func (n npmInstall) install(r *runner, ci bool, lookPath func(string) (string, error)) (string, error) {
+	if n.missing() == "" {
+		return strings.Join(n.pkgs, ", ") + " already in " + filepath.ToSlash(filepath.Join(n.dir, "node_modules")), nil
+	}
+	consequence := n.tests + " skip without them"
 	if ci {
-		consequence = "the JavaScript action tests in exec fail without it under CI=true"
+		consequence = n.tests + " fail without them under CI=true"
 	}
 	npm, err := lookPath("npm")
 	if err != nil {
-		return "", softError(ci, fmt.Sprintf("npm is not installed, so %s cannot be installed into %s; %s (Debian: apt-get install -y npm)", actionsCorePkg, dir, consequence))
+		return "", softError(ci, fmt.Sprintf("npm is not installed, so %s cannot be installed into %s; %s (Debian: apt-get install -y npm)", n.what, n.dir, consequence))
 	}
-	if err := r.cmd(nil, npm, npmArgs(dir)...); err != nil {
-		return "", softError(ci, fmt.Sprintf("npm install %s into %s: %v; %s", actionsCorePkg, dir, err, consequence))
+	if err := r.cmd(nil, npm, n.npmArgs()...); err != nil {
+		return "", softError(ci, fmt.Sprintf("npm install %s into %s: %v; %s", n.what, n.dir, err, consequence))
 	}
-	if _, err := os.Stat(pkg); err != nil {
+	if pkg := n.missing(); pkg != "" {
 		return "", softError(ci, fmt.Sprintf("npm install finished but %s is missing; %s", pkg, consequence))
 	}
-	return "installed " + actionsCorePkg + " from the npm registry into " + dir, nil
+	return "installed " + n.what + " from the npm registry into " + n.dir, nil
 }
 
 // softError is an error under CI and a warning otherwise.

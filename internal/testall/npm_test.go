@@ -13,21 +13,21 @@ import (
 )
 
 // fakeNpm writes an npm that records its arguments and, when ok, creates
-// node_modules/@actions/core/package.json under --prefix, like the real one.
-func fakeNpm(t *testing.T, ok bool) (path, argsFile string) {
+// the package.json of each of pkgs under --prefix, like the real one.
+func fakeNpm(t *testing.T, ok bool, pkgs []string) (path, argsFile string) {
 	t.Helper()
 	dir := t.TempDir()
 	argsFile = filepath.Join(dir, "args")
-	script := `#!/bin/sh
-echo "$@" > "` + argsFile + `"
-`
+	script := "#!/bin/sh\necho \"$@\" > \"" + argsFile + "\"\n"
 	if ok {
 		script += `prefix=""
 while [ $# -gt 0 ]; do
 	if [ "$1" = --prefix ]; then prefix="$2"; fi
 	shift
 done
-mkdir -p "$prefix/node_modules/@actions/core" && echo '{}' > "$prefix/node_modules/@actions/core/package.json"
+for p in ` + strings.Join(pkgs, " ") + `; do
+	mkdir -p "$prefix/node_modules/$p" && echo '{}' > "$prefix/node_modules/$p/package.json"
+done
 `
 	} else {
 		script += "echo 'npm error network unreachable' >&2; exit 1\n"
@@ -39,36 +39,42 @@ mkdir -p "$prefix/node_modules/@actions/core" && echo '{}' > "$prefix/node_modul
 	return path, argsFile
 }
 
-func TestInstallActionsCore(t *testing.T) {
+func TestNpmInstall(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name        string
-		present     bool   // @actions/core is installed already
-		npm         string // "ok", "fails" or "" (missing)
+		inst        npmInstall
+		present     []string // packages installed already
+		npm         string   // "ok", "fails" or "" (missing)
 		ci          bool
 		wantNote    string
 		wantErr     string
 		wantWarning bool // the error is a warning (does not fail the run)
 		wantArgs    string
 	}{
-		{name: "already there", present: true, wantNote: "@actions/core is already in"},
-		{name: "installs", npm: "ok", wantNote: "installed @actions/core@3 from the npm registry",
-			wantArgs: "install --no-audit --no-fund --no-save --no-package-lock --prefix DIR @actions/core@3"},
-		{name: "no npm locally", wantErr: "npm is not installed", wantWarning: true},
-		{name: "no npm under CI", ci: true, wantErr: "fail without it under CI=true"},
-		{name: "npm fails locally", npm: "fails", wantErr: "skip without it", wantWarning: true},
-		{name: "npm fails under CI", npm: "fails", ci: true, wantErr: "npm install @actions/core@3 into"},
+		{name: "core already there", inst: actionsCore, present: []string{"@actions/core"}, wantNote: "@actions/core already in"},
+		{name: "core installs", inst: actionsCore, npm: "ok", wantNote: "installed @actions/core@3 from the npm registry",
+			wantArgs: "install --no-audit --no-fund --no-package-lock --prefix DIR --no-save @actions/core@3"},
+		{name: "toolkit already there", inst: resultsToolkit, present: resultsToolkit.pkgs, wantNote: "@actions/cache, @actions/core already in"},
+		{name: "toolkit: one missing installs", inst: resultsToolkit, present: []string{"@actions/core"}, npm: "ok",
+			wantNote: "installed the packages of", wantArgs: "install --no-audit --no-fund --no-package-lock --prefix DIR"},
+		{name: "no npm locally", inst: actionsCore, wantErr: "npm is not installed", wantWarning: true},
+		{name: "no npm under CI", inst: resultsToolkit, ci: true, wantErr: "fail without them under CI=true"},
+		{name: "npm fails locally", inst: actionsCore, npm: "fails", wantErr: "skip without them", wantWarning: true},
+		{name: "npm fails under CI", inst: resultsToolkit, npm: "fails", ci: true, wantErr: "npm install the packages of"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
-			if tt.present {
-				p := filepath.Join(dir, "node_modules", "@actions", "core")
-				if err := os.MkdirAll(p, 0o755); err != nil {
+			inst := tt.inst
+			inst.dir = dir
+			for _, p := range tt.present {
+				d := filepath.Join(dir, "node_modules", p)
+				if err := os.MkdirAll(d, 0o755); err != nil {
 					t.Fatal(err)
 				}
-				if err := os.WriteFile(filepath.Join(p, "package.json"), []byte("{}"), 0o644); err != nil {
+				if err := os.WriteFile(filepath.Join(d, "package.json"), []byte("{}"), 0o644); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -76,12 +82,12 @@ func TestInstallActionsCore(t *testing.T) {
 			lookPath := func(string) (string, error) { return "", errors.New("not found") }
 			if tt.npm != "" {
 				var npm string
-				npm, argsFile = fakeNpm(t, tt.npm == "ok")
+				npm, argsFile = fakeNpm(t, tt.npm == "ok", inst.pkgs)
 				lookPath = func(string) (string, error) { return npm, nil }
 			}
 			var out bytes.Buffer
 			r := &runner{ctx: context.Background(), stdout: &out, stderr: &out}
-			note, err := installActionsCore(r, dir, tt.ci, lookPath)
+			note, err := inst.install(r, tt.ci, lookPath)
 			if tt.wantErr != "" {
 				var w warning
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || errors.As(err, &w) != tt.wantWarning {
