@@ -45,14 +45,28 @@ func (p *Pool) sweepRunners(ctx context.Context) {
 	}
 	var stale []Runner
 	if err := p.do(ctx, func(context.Context) {
-		for _, r := range runners {
-			if r.Status == "offline" && strings.HasPrefix(r.Name, p.opts.prefix+"-") && p.st.instances[r.Name] == nil {
-				stale = append(stale, r)
-			}
-		}
+		stale = p.staleRunners(runners, func(name string) bool { return p.st.instances[name] != nil })
 	}); err != nil {
 		return
 	}
+	p.removeStale(ctx, stale)
+}
+
+// staleRunners picks the runners that are the pool's (by name prefix),
+// offline, and not backed by an instance (backed says which are).
+func (p *Pool) staleRunners(runners []Runner, backed func(name string) bool) []Runner {
+	var stale []Runner
+	for _, r := range runners {
+		if r.Status == "offline" && strings.HasPrefix(r.Name, p.opts.prefix+"-") && !backed(r.Name) {
+			stale = append(stale, r)
+		}
+	}
+	return stale
+}
+
+// removeStale removes stale runners from GitHub, logging each; a failure
+// is left for the next sweep.
+func (p *Pool) removeStale(ctx context.Context, stale []Runner) {
 	for _, r := range stale {
 		if err := p.runners.RemoveRunner(ctx, r.ID); err != nil {
 			p.m.providerErrors.WithLabelValues("", "remove_runner").Inc()

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/vermont-ci/vermont/vm/internal/store"
@@ -94,16 +93,9 @@ func (p *Pool) planReconcile(ctx context.Context) (reconcilePlan, error) {
 			plan.destroy = append(plan.destroy, rec.Name)
 		}
 	}
-	for _, r := range runners {
-		if r.Status == "offline" && strings.HasPrefix(r.Name, p.opts.prefix+"-") && !adopted[r.Name] && !listed[r.Name] && known[r.Name].Name == "" {
-			if err := p.runners.RemoveRunner(ctx, r.ID); err != nil {
-				p.m.providerErrors.WithLabelValues("", "remove_runner").Inc()
-				p.log.WarnContext(ctx, "removing stale GitHub runner failed", "runner", r.Name, "err", err)
-			} else {
-				p.log.InfoContext(ctx, "removed stale GitHub runner", "runner", r.Name, "id", r.ID)
-			}
-		}
-	}
+	p.removeStale(ctx, p.staleRunners(runners, func(name string) bool {
+		return adopted[name] || listed[name] || known[name].Name != ""
+	}))
 	if err := errors.Join(errs...); err != nil {
 		return plan, err
 	}
