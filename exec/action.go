@@ -393,11 +393,13 @@ func (j *jobRun) runPresIn(ctx context.Context, steps []*workflow.Step, parent *
 		if !composite && !hasPre {
 			continue
 		}
-		scope := j.scope(parent, "")
-		env, err := j.evalMap(st.Env, scope)
+		// The step's frame and its action's, as execStep and runUses
+		// make them; an error here is left for the step to report.
+		sf, err := j.stepFrame(st, stepKey(parent, i), parent)
 		if err != nil {
-			continue // main reports it
+			continue
 		}
+		scope := j.scope(sf, "")
 		with, err := j.evalMap(st.With, scope)
 		if err != nil {
 			continue
@@ -406,17 +408,7 @@ func (j *jobRun) runPresIn(ctx context.Context, steps []*workflow.Step, parent *
 		if err != nil {
 			continue
 		}
-		f := &frame{actionPath: dir, actionRef: st.Uses.Value, env: env, inputs: inputs, key: stepKey(parent, i)}
-		if parent != nil {
-			f.depth = parent.depth
-			f.env = make(map[string]string, len(parent.env)+len(env))
-			for k, v := range parent.env {
-				f.env[k] = v
-			}
-			for k, v := range env {
-				f.env[k] = v
-			}
-		}
+		f := &frame{actionPath: dir, actionRef: st.Uses.Value, env: sf.env, inputs: inputs, depth: sf.depth, key: sf.key}
 		if composite {
 			if f.depth < maxActionDepth {
 				f.depth++

@@ -89,6 +89,30 @@ func (j *jobRun) runOne(ctx context.Context, st *workflow.Step, index int, f *fr
 	j.r.emit(Event{Kind: StepFinished, Job: j.name, Step: name, Result: conclusion, Outcome: res.outcome, Outputs: res.outputs, Duration: time.Since(start)})
 }
 
+// stepFrame is the frame step st runs in: its parent's (nil for the job's
+// own steps), at place key, with the step's env evaluated on top.
+func (j *jobRun) stepFrame(st *workflow.Step, key string, parent *frame) (*frame, error) {
+	f := &frame{}
+	if parent != nil {
+		*f = *parent
+	}
+	f.key = key
+	env, err := j.evalMap(st.Env, j.scope(parent, ""))
+	if err != nil {
+		return nil, err
+	}
+	f.env = make(map[string]string, len(f.env)+len(env))
+	if parent != nil {
+		for k, v := range parent.env {
+			f.env[k] = v
+		}
+	}
+	for k, v := range env {
+		f.env[k] = v
+	}
+	return f, nil
+}
+
 // stepKey names the step at index among the steps of frame f (nil for the
 // job's own steps): "2" for the job's third step, "2/0" for the first step
 // of the composite action it runs. A composite used twice gets two sets of
@@ -153,25 +177,10 @@ func (j *jobRun) stepName(st *workflow.Step, f *frame) string {
 
 // execStep runs a step's run: or uses:, with its env and timeout.
 func (j *jobRun) execStep(ctx context.Context, st *workflow.Step, key, id, name string, parent *frame) stepResult {
-	f := &frame{}
-	if parent != nil {
-		*f = *parent
-		f.env = nil
-	}
-	f.key = key
-	env, err := j.evalMap(st.Env, j.scope(parent, ""))
+	f, err := j.stepFrame(st, key, parent)
 	if err != nil {
 		j.stepLog(name, "error", fmt.Sprintf("env: %v", err))
 		return stepResult{outcome: Failure}
-	}
-	f.env = map[string]string{}
-	if parent != nil {
-		for k, v := range parent.env {
-			f.env[k] = v
-		}
-	}
-	for k, v := range env {
-		f.env[k] = v
 	}
 	if st.TimeoutMinutes != nil {
 		m, err := j.floatValue(st.TimeoutMinutes)
