@@ -290,14 +290,18 @@ func TestActionsLocal(t *testing.T) {
 			lines: map[string][]string{"embedded": {
 				"pre one: steps so far=none",
 				"pre two: steps so far=none",
+				"pre three: steps so far=none",
 				"[one] state from pre=pre of one",
 				"[two] state from pre=pre of two",
+				"[three] state from pre=pre of three",
+				"post three: main of three, pre of three",
 				"post two: main of two, pre of two",
 				"post one: main of one, pre of one",
 			}},
 			check: func(t *testing.T, r run) {
-				want := []string{"Pre inner one", "Pre inner two", `Run echo "first step"`,
-					"wrap one", "inner one", "wrap two", "inner two", "Post inner two", "Post inner one"}
+				want := []string{"Pre inner one", "Pre inner two", "Pre inner three", `Run echo "first step"`,
+					"wrap one", "inner one", "wrap two", "inner two", "wrap three", "inner three",
+					"Post inner three", "Post inner two", "Post inner one"}
 				if got := r.started("embedded"); !slices.Equal(got, want) {
 					t.Errorf("steps started\n%q\nwant\n%q", got, want)
 				}
