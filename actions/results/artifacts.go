@@ -86,6 +86,15 @@ func checkRun(id identity, run, job string, ownJob bool) error {
 	return nil
 }
 
+// checkArtifact checks a request that names an artifact: its run (and for
+// uploads its job, see checkRun) and the name.
+func checkArtifact(id identity, run, job, name string, ownJob bool) error {
+	if err := checkRun(id, run, job, ownJob); err != nil {
+		return err
+	}
+	return checkArtifactName(name)
+}
+
 // maxNameLen bounds artifact names and cache keys (GitHub's cache key
 // limit is 512 characters).
 const maxNameLen = 512
@@ -115,10 +124,7 @@ func (s *Server) createArtifact(r *http.Request, id identity) (any, error) {
 	if err := decodeRequest(r, &req); err != nil {
 		return nil, err
 	}
-	if err := checkRun(id, req.RunID, req.JobID, true); err != nil {
-		return nil, err
-	}
-	if err := checkArtifactName(req.Name); err != nil {
+	if err := checkArtifact(id, req.RunID, req.JobID, req.Name, true); err != nil {
 		return nil, err
 	}
 	mimeType := "application/zip"
@@ -176,10 +182,7 @@ func (s *Server) finalizeArtifact(r *http.Request, id identity) (any, error) {
 	if err := decodeRequest(r, &req); err != nil {
 		return nil, err
 	}
-	if err := checkRun(id, req.RunID, req.JobID, true); err != nil {
-		return nil, err
-	}
-	if err := checkArtifactName(req.Name); err != nil {
+	if err := checkArtifact(id, req.RunID, req.JobID, req.Name, true); err != nil {
 		return nil, err
 	}
 	st := s.artifacts(req.RunID)
@@ -242,48 +245,42 @@ func (s *Server) listArtifacts(r *http.Request, id identity) (any, error) {
 	return resp, nil
 }
 
-func (s *Server) signedArtifactURL(r *http.Request, id identity) (any, error) {
+// finalizedArtifact decodes a request naming one finalized artifact of
+// the token's run (GetSignedArtifactURL, DeleteArtifact) and finds it.
+// Callers hold s.mu.
+func (s *Server) finalizedArtifact(r *http.Request, id identity) (store, *entry, error) {
 	var req artifactRequest
 	if err := decodeRequest(r, &req); err != nil {
-		return nil, err
+		return store{}, nil, err
 	}
-	if err := checkRun(id, req.RunID, req.JobID, false); err != nil {
-		return nil, err
+	if err := checkArtifact(id, req.RunID, req.JobID, req.Name, false); err != nil {
+		return store{}, nil, err
 	}
-	if err := checkArtifactName(req.Name); err != nil {
-		return nil, err
+	st := s.artifacts(req.RunID)
+	e, err := findArtifact(st, req.Name, true)
+	if err == nil && e == nil {
+		err = errorf(codeNotFound, "no artifact named %q in this workflow run", req.Name)
 	}
-	e, err := findArtifact(s.artifacts(req.RunID), req.Name, true)
+	return st, e, err
+}
+
+func (s *Server) signedArtifactURL(r *http.Request, id identity) (any, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, e, err := s.finalizedArtifact(r, id)
 	if err != nil {
 		return nil, err
 	}
-	if e == nil {
-		return nil, errorf(codeNotFound, "no artifact named %q in this workflow run", req.Name)
-	}
-	u := s.signedURL(baseURL(r), artifactBlobPath(req.RunID, e.ID), permRead, s.urlTTL)
+	u := s.signedURL(baseURL(r), artifactBlobPath(e.Run, e.ID), permRead, s.urlTTL)
 	return signedArtifactURLResponse{SignedURL: u}, nil
 }
 
 func (s *Server) deleteArtifact(r *http.Request, id identity) (any, error) {
-	var req artifactRequest
-	if err := decodeRequest(r, &req); err != nil {
-		return nil, err
-	}
-	if err := checkRun(id, req.RunID, req.JobID, false); err != nil {
-		return nil, err
-	}
-	if err := checkArtifactName(req.Name); err != nil {
-		return nil, err
-	}
-	st := s.artifacts(req.RunID)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	e, err := findArtifact(st, req.Name, true)
+	st, e, err := s.finalizedArtifact(r, id)
 	if err != nil {
 		return nil, err
-	}
-	if e == nil {
-		return nil, errorf(codeNotFound, "no artifact named %q in this workflow run", req.Name)
 	}
 	if err := st.remove(e.ID); err != nil {
 		return nil, err

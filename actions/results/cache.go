@@ -67,6 +67,14 @@ func checkCacheKey(what, key string) error {
 	return nil
 }
 
+// checkCacheEntry checks the key and version that name a cache entry.
+func checkCacheEntry(key, version string) error {
+	if err := checkCacheKey("key", key); err != nil {
+		return err
+	}
+	return checkVersion(version)
+}
+
 func checkVersion(v string) error {
 	if v == "" || len(v) > maxNameLen {
 		return errorf(codeInvalidArgument, "the cache version must be 1 to %d bytes (the toolkit sends a hash of the paths and compression)", maxNameLen)
@@ -79,10 +87,7 @@ func (s *Server) createCacheEntry(r *http.Request, _ identity) (any, error) {
 	if err := decodeRequest(r, &req); err != nil {
 		return nil, err
 	}
-	if err := checkCacheKey("key", req.Key); err != nil {
-		return nil, err
-	}
-	if err := checkVersion(req.Version); err != nil {
+	if err := checkCacheEntry(req.Key, req.Version); err != nil {
 		return nil, err
 	}
 	st := s.caches()
@@ -124,10 +129,7 @@ func (s *Server) finalizeCacheEntry(r *http.Request, _ identity) (any, error) {
 	if err := decodeRequest(r, &req); err != nil {
 		return nil, err
 	}
-	if err := checkCacheKey("key", req.Key); err != nil {
-		return nil, err
-	}
-	if err := checkVersion(req.Version); err != nil {
+	if err := checkCacheEntry(req.Key, req.Version); err != nil {
 		return nil, err
 	}
 	st := s.caches()
@@ -149,7 +151,7 @@ func (s *Server) finalizeCacheEntry(r *http.Request, _ identity) (any, error) {
 	if err := s.sealEntry(st, pending, nil); err != nil {
 		return nil, err
 	}
-	if err := s.evictCaches(st, pending.ID); err != nil {
+	if err := s.evictCaches(st, all, pending.ID); err != nil {
 		s.log.Warn("evicting cache entries", "err", err)
 	}
 	return finalizeCacheEntryResponse{OK: true, EntryID: int64JSON(pending.ID)}, nil
@@ -160,13 +162,10 @@ const cacheMaxIdle = 7 * 24 * time.Hour
 
 // evictCaches does what GitHub does to a repository's caches: it removes
 // the entries not saved or restored for seven days, and then, while the
-// total is over the limit, the least recently used ones. The entry just
-// saved (keep) stays. Callers hold s.mu.
-func (s *Server) evictCaches(st store, keep int64) error {
-	all, err := st.list()
-	if err != nil {
-		return err
-	}
+// total is over the limit, the least recently used ones, among all (the
+// store's entries, as listed under s.mu). The entry just saved (keep)
+// stays. Callers hold s.mu.
+func (s *Server) evictCaches(st store, all []*entry, keep int64) error {
 	now := s.now()
 	var live []*entry
 	var total int64
