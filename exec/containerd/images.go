@@ -79,9 +79,10 @@ func (b *Backend) Leftovers(ctx context.Context) ([]Leftover, error) {
 	return append(out, dirs...), err
 }
 
-// jobDirs finds the directories of the jobs that own objs (objects
-// labelled with their run): a job keeps its hosts file and logs in
-// os.TempDir()/<job id>-*, which Close removes and a crash leaves.
+// jobDirs finds the directories of the jobs Vermont left in containerd: a
+// job keeps its hosts file and logs in os.TempDir()/<job id>-*, which
+// Close removes and a crash leaves. objs (objects labelled with their run,
+// may be nil) only name each directory's run.
 func (b *Backend) jobDirs(ctx context.Context, objs []ctrd.Labeled) ([]Leftover, error) {
 	jobs, err := b.c.ListLabeled(ctx, LabelJob)
 	if err != nil {
@@ -110,11 +111,7 @@ func (b *Backend) jobDirs(ctx context.Context, objs []ctrd.Labeled) ([]Leftover,
 // when no run is in progress. It keeps going past failures and returns
 // how many objects it removed.
 func (b *Backend) Prune(ctx context.Context) (int, error) {
-	objs, err := b.c.ListLabeled(ctx, LabelRun)
-	if err != nil {
-		return 0, err
-	}
-	dirs, err := b.jobDirs(ctx, objs)
+	dirs, err := b.jobDirs(ctx, nil)
 	if err != nil {
 		return 0, err
 	}
