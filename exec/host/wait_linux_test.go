@@ -102,3 +102,33 @@ func threads(t *testing.T) int {
 	t.Fatal("no Threads line in /proc/self/status")
 	return 0
 }
+
+// BenchmarkWait50 waits for 50 concurrent `sleep 0.2` processes, with
+// cmd.Wait alone (a blocked wait4, and an OS thread, per process) and with
+// awaitExit first (parked in the netpoller). The floor is 200 ms.
+func BenchmarkWait50(b *testing.B) {
+	for _, bc := range []struct {
+		name  string
+		await bool
+	}{{"wait4", false}, {"pidfd", true}} {
+		b.Run(bc.name, func(b *testing.B) {
+			for range b.N {
+				var wg sync.WaitGroup
+				for range 50 {
+					wg.Go(func() {
+						cmd := osexec.Command("sleep", "0.2")
+						if err := cmd.Start(); err != nil {
+							b.Error(err)
+							return
+						}
+						if bc.await {
+							awaitExit(cmd.Process.Pid)
+						}
+						_ = cmd.Wait()
+					})
+				}
+				wg.Wait()
+			}
+		})
+	}
+}
