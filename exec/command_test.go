@@ -110,3 +110,16 @@ func TestShellArgv(t *testing.T) {
 		t.Error("unknown shell without {0} accepted")
 	}
 }
+
+// BenchmarkCommandFiles measures making and removing one step's workflow
+// command files (a directory and five empty files), which every step pays.
+func BenchmarkCommandFiles(b *testing.B) {
+	j := &jobRun{temp: b.TempDir()}
+	for range b.N {
+		c, err := j.newCommandFiles()
+		if err != nil {
+			b.Fatal(err)
+		}
+		c.remove()
+	}
+}

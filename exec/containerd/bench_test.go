@@ -3,6 +3,8 @@ package containerd
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/vermont-ci/vermont/exec"
@@ -39,6 +41,26 @@ func BenchmarkStepExec(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		if code, err := r.Run(ctx, exec.Process{Argv: []string{"true"}, Env: []string{"PATH=/bin"}}); err != nil || code != 0 {
+			b.Fatalf("Run = %d, %v", code, err)
+		}
+	}
+}
+
+// BenchmarkStepScript measures a step as the job runner runs it, `sh -e`
+// of a script file in a bind-mounted directory, against StepExec's bare
+// `true`: what the shell adds.
+func BenchmarkStepScript(b *testing.B) {
+	f := newFixture(b, "bench-script")
+	dir := b.TempDir()
+	r := f.start(b, exec.JobSpec{Image: f.busy, Mounts: []string{dir}})
+	script := filepath.Join(dir, "step.sh")
+	if err := os.WriteFile(script, []byte("true\n"), 0o755); err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	b.ResetTimer()
+	for range b.N {
+		if code, err := r.Run(ctx, exec.Process{Argv: []string{"sh", "-e", script}, Env: []string{"PATH=/bin"}}); err != nil || code != 0 {
 			b.Fatalf("Run = %d, %v", code, err)
 		}
 	}
