@@ -144,6 +144,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	r.step("GOOS=windows go vet ./vm/...", func() (string, error) {
 		return "", r.cmd([]string{"GOOS=windows"}, "go", "vet", "./vm/...")
 	})
+	r.step("vermont validate .github/workflows", func() (string, error) {
+		return "", r.cmd(nil, "go", "run", "./cmd/vermont", "validate", ".github/workflows")
+	})
+	r.step("vermont run: the lint job of .github/workflows/ci.yml", func() (string, error) {
+		return "", r.cmd(nil, "go", selfRunArgs...)
+	})
 	r.step("go test", func() (string, error) { return "", r.cmd(nil, "go", testArgs(o)...) })
 	if o.skipFuzz {
 		r.record("fuzz", statusSkip, 0, "-skip-fuzz (never allowed under CI=true)")
@@ -152,6 +158,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	return r.summary(time.Since(start))
 }
+
+// selfRunArgs run Vermont's own CI workflow's fast job with Vermont, so CI's
+// output shows Vermont testing itself, summary table included.
+// vars.VERMONT skips the steps that would fetch actions from GitHub.
+var selfRunArgs = []string{"run", "./cmd/vermont", "run", "workflow_dispatch", "-W", ".github/workflows/ci.yml", "-j", "lint", "--var", "VERMONT=true"}
 
 // testArgs returns the `go test` arguments.
 func testArgs(o options) []string {
