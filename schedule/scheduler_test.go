@@ -124,11 +124,15 @@ func TestNeedsAndResults(t *testing.T) {
 		job("i", "    needs: g\n    if: failure()\n", "ok"),           // nothing failed
 		job("k", "    needs: g\n    if: always()\n", "ok"),            // runs anyway
 		job("l", "    needs: g\n    if: ${{ !cancelled() }}\n", "ok"), // explicit status function
+		// Text around ${{ }} makes a format string, which is truthy
+		// (actions/runner TemplateReader.cs ParseScalar).
+		job("m", "    if: ${{ false }} && false\n", "ok"),
+		job("n", "    if: \"${{ 'false' }}\"\n", "ok"), // a lone string literal is the condition
 	)
 	f := newFake()
 	res := New(WithLimit(4)).Run(context.Background(), mustPlan(t, src), f)
 	want := map[string]Result{"a": Success, "b": Failure, "c": Skipped, "d": Success, "e": Success, "f": Success,
-		"g": Skipped, "h": Skipped, "i": Skipped, "k": Success, "l": Success}
+		"g": Skipped, "h": Skipped, "i": Skipped, "k": Success, "l": Success, "m": Success, "n": Skipped}
 	for id, r := range want {
 		if got := res.Jobs[id].Result; got != r {
 			t.Errorf("job %s: result %q, want %q", id, got, r)
