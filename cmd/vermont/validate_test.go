@@ -36,8 +36,8 @@ func TestValidate(t *testing.T) {
 			name: "errors with positions", args: []string{needs, okDir}, wantCode: 1,
 			wantErr: []string{
 				needs + `:4:16: job "a" needs "bilud", which does not exist; did you mean "build"? [needs]`,
-				needs + ":8:12: dependency cycle: a -> c -> b -> a [needs]",
-				"vermont validate: 4 problem(s) in 1 of 10 file(s)",
+				needs + ":8:12: job 'b' depends on job 'a' which creates a cycle in the dependency graph [needs]",
+				"vermont validate: 10 problem(s) in 1 of 10 file(s)",
 			},
 		},
 		{name: "missing path", args: []string{"does-not-exist"}, wantCode: 1, wantErr: []string{"does-not-exist", "no such file"}},
