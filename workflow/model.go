@@ -16,6 +16,7 @@ type Workflow struct {
 	Concurrency *Concurrency // concurrency
 	Jobs        []*Job       // jobs, in source order
 	Pos         Pos
+	Warnings    ErrorList // what Vermont does not know but GitHub may accept
 }
 
 // Job returns the job with the given id, compared case-insensitively as

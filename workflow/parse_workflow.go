@@ -66,7 +66,12 @@ func (w *walker) permissions(n *yaml.Node) *Permissions {
 		}
 		return p
 	}
-	w.mapping(n, "permissions", permissionScopes, func(k *String, v *yaml.Node) {
+	w.mapping(n, "permissions", nil, func(k *String, v *yaml.Node) {
+		if !contains(permissionScopes, k.Value) {
+			// GitHub adds scopes (models, artifact-metadata): an unknown
+			// one is shown, not refused.
+			w.warnf(k.Pos, KindKey, "unknown permission scope %q%s", k.Value, suggest(k.Value, permissionScopes))
+		}
 		s := w.str(v, "permission "+k.Value)
 		if s == nil {
 			return
