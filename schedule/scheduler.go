@@ -68,7 +68,7 @@ func (s *Scheduler) Run(ctx context.Context, p *Plan, r JobRunner) *RunResult {
 		if err == nil && name != "" {
 			runCtx, cancel := context.WithCancel(ctx)
 			defer cancel()
-			release, err := s.groups.Acquire(ctx, name, p.tpl.boolValue(c.CancelInProgress, false, scope), cancel)
+			release, err := s.groups.AcquireQueue(ctx, name, queueOf(c), p.tpl.boolValue(c.CancelInProgress, false, scope), cancel)
 			if err != nil {
 				return s.cancelAll(p, r, err)
 			}
@@ -383,6 +383,14 @@ func (d *dispatch) start(js *jobState, job *Job) {
 	})
 }
 
+// queueOf returns the queue mode a concurrency block asks for.
+func queueOf(c *workflow.Concurrency) Queue {
+	if c.QueueMax() {
+		return QueueMax
+	}
+	return QueueSingle
+}
+
 // runLeg runs one leg inside its concurrency group, if it has one.
 func (d *dispatch) runLeg(ctx context.Context, job *Job) Outcome {
 	if c := job.Def.Concurrency; c != nil && c.Group != nil {
@@ -395,7 +403,7 @@ func (d *dispatch) runLeg(ctx context.Context, job *Job) Outcome {
 		if name != "" {
 			legCtx, cancel := context.WithCancel(ctx)
 			defer cancel()
-			release, err := d.s.groups.Acquire(ctx, name, d.p.tpl.boolValue(c.CancelInProgress, false, scope), cancel)
+			release, err := d.s.groups.AcquireQueue(ctx, name, queueOf(c), d.p.tpl.boolValue(c.CancelInProgress, false, scope), cancel)
 			if err != nil {
 				d.r.SkipJob(job, Cancelled, err)
 				return Outcome{Result: Cancelled}

@@ -124,11 +124,15 @@ func TestNeedsAndResults(t *testing.T) {
 		job("i", "    needs: g\n    if: failure()\n", "ok"),           // nothing failed
 		job("k", "    needs: g\n    if: always()\n", "ok"),            // runs anyway
 		job("l", "    needs: g\n    if: ${{ !cancelled() }}\n", "ok"), // explicit status function
+		// Text around ${{ }} makes a format string, which is truthy
+		// (actions/runner TemplateReader.cs ParseScalar).
+		job("m", "    if: ${{ false }} && false\n", "ok"),
+		job("n", "    if: \"${{ 'false' }}\"\n", "ok"), // a lone string literal is the condition
 	)
 	f := newFake()
 	res := New(WithLimit(4)).Run(context.Background(), mustPlan(t, src), f)
 	want := map[string]Result{"a": Success, "b": Failure, "c": Skipped, "d": Success, "e": Success, "f": Success,
-		"g": Skipped, "h": Skipped, "i": Skipped, "k": Success, "l": Success}
+		"g": Skipped, "h": Skipped, "i": Skipped, "k": Success, "l": Success, "m": Success, "n": Skipped}
 	for id, r := range want {
 		if got := res.Jobs[id].Result; got != r {
 			t.Errorf("job %s: result %q, want %q", id, got, r)
@@ -451,9 +455,9 @@ func TestGroupsSupersede(t *testing.T) {
 	go func() { _, err := g.Acquire(context.Background(), "x", false, nil); first <- err }()
 	for i := 0; i < 1000; i++ { // wait until the first waiter is pending
 		g.mu.Lock()
-		p := g.m["x"].pending
+		p := len(g.m["x"].pending)
 		g.mu.Unlock()
-		if p != nil {
+		if p > 0 {
 			break
 		}
 		time.Sleep(time.Millisecond)
@@ -603,4 +607,177 @@ func TestWorkflowConcurrency(t *testing.T) {
 			t.Errorf("newer run: %s, want success", res.Result)
 		}
 	})
+}
+
+// waitPending waits until n members are pending in group key.
+func waitPending(t *testing.T, g *Groups, key string, n int) {
+	t.Helper()
+	for i := 0; i < 5000; i++ {
+		g.mu.Lock()
+		got := 0
+		if gr := g.m[key]; gr != nil {
+			got = len(gr.pending)
+		}
+		g.mu.Unlock()
+		if got == n {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+	t.Fatalf("%d members never pending in %q", n, key)
+}
+
+// concurrency.queue, "Control the concurrency of workflows and jobs"
+// (https://docs.github.com/en/actions/how-tos/write-workflows/choose-when-workflows-run/control-workflow-concurrency):
+// single keeps one pending member and cancels the older; max keeps up to 100
+// pending, first in, first out, and cancels one more.
+func TestGroupsQueue(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		queue      Queue
+		waiters    int
+		wantOrder  []int // waiters that got the group, in order
+		wantErrors map[int]error
+	}{
+		{name: "single: the newest pending wins", queue: QueueSingle, waiters: 3, wantOrder: []int{2},
+			wantErrors: map[int]error{0: ErrSuperseded, 1: ErrSuperseded}},
+		{name: "max: every pending member, in order", queue: QueueMax, waiters: 3, wantOrder: []int{0, 1, 2}},
+		{name: "max: one past 100 is cancelled", queue: QueueMax, waiters: MaxQueued + 1, wantOrder: seq(MaxQueued),
+			wantErrors: map[int]error{MaxQueued: ErrQueueFull}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			g := NewGroups()
+			hold, err := g.AcquireQueue(context.Background(), "deploy", tc.queue, false, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			type got struct {
+				i   int
+				rel func()
+				err error
+			}
+			results := make(chan got, tc.waiters)
+			errs := map[int]error{}
+			refused := func() { // one waiter was turned away
+				r := <-results
+				if r.err == nil {
+					t.Fatalf("waiter %d got the group while the holder has it", r.i)
+				}
+				errs[r.i] = r.err
+			}
+			for i := 0; i < tc.waiters; i++ {
+				go func() {
+					rel, err := g.AcquireQueue(context.Background(), "Deploy", tc.queue, false, nil)
+					results <- got{i, rel, err}
+				}()
+				switch {
+				case tc.queue == QueueSingle && i > 0:
+					refused() // the one before was replaced
+					waitPending(t, g, "deploy", 1)
+				case i >= MaxQueued:
+					refused()
+				default:
+					waitPending(t, g, "deploy", i+1)
+				}
+			}
+			for i, want := range tc.wantErrors {
+				if !errors.Is(errs[i], want) {
+					t.Errorf("waiter %d: error %v, want %v", i, errs[i], want)
+				}
+			}
+			hold()
+			var order []int
+			for range tc.wantOrder {
+				r := <-results
+				if r.err != nil {
+					t.Fatalf("waiter %d: %v", r.i, r.err)
+				}
+				order = append(order, r.i)
+				r.rel()
+			}
+			if !reflect.DeepEqual(order, tc.wantOrder) {
+				t.Errorf("order %v, want %v", order, tc.wantOrder)
+			}
+			if len(g.m) != 0 {
+				t.Errorf("groups left behind: %v", g.m)
+			}
+		})
+	}
+	t.Run("max with cancel-in-progress", func(t *testing.T) {
+		t.Parallel()
+		if _, err := NewGroups().AcquireQueue(context.Background(), "g", QueueMax, true, nil); !errors.Is(err, ErrQueueCancel) {
+			t.Errorf("error %v, want ErrQueueCancel", err)
+		}
+	})
+}
+
+func seq(n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i
+	}
+	return out
+}
+
+// Three jobs meet in one group: with queue: single the middle arrival is
+// replaced and cancelled; with queue: max all three run, one at a time.
+func TestConcurrencyQueue(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name          string
+		queue         string
+		wantCancelled int
+	}{
+		{name: "single", queue: "single", wantCancelled: 1},
+		{name: "default is single", queue: "", wantCancelled: 1},
+		{name: "max", queue: "max", wantCancelled: 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			g := NewGroups()
+			hold, err := g.Acquire(context.Background(), "deploy", false, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			extra := "    concurrency:\n      group: deploy\n"
+			if tc.queue != "" {
+				extra += "      queue: " + tc.queue + "\n"
+			}
+			src := wf(job("a", extra, "ok"), job("b", extra, "ok"))
+			done := make(chan *RunResult, 1)
+			f := newFake()
+			go func() { done <- New(WithGroups(g), WithLimit(4)).Run(context.Background(), mustPlan(t, src), f) }()
+			for i := 0; i < 5000; i++ { // both jobs arrived: one replaced, or both waiting
+				f.mu.Lock()
+				skipped := len(f.skipped)
+				f.mu.Unlock()
+				g.mu.Lock()
+				pending := len(g.m["deploy"].pending)
+				g.mu.Unlock()
+				if skipped == tc.wantCancelled && pending == 2-tc.wantCancelled {
+					break
+				}
+				time.Sleep(time.Millisecond)
+			}
+			hold()
+			res := <-done
+			cancelled := 0
+			for _, id := range []string{"a", "b"} {
+				switch res.Jobs[id].Result {
+				case Cancelled:
+					cancelled++
+				case Success:
+				default:
+					t.Errorf("job %s: %v", id, res.Jobs[id].Result)
+				}
+			}
+			if cancelled != tc.wantCancelled {
+				t.Errorf("%d jobs cancelled, want %d", cancelled, tc.wantCancelled)
+			}
+		})
+	}
 }

@@ -12,6 +12,7 @@ type Action struct {
 	Runs        *Runs
 	Branding    *Branding
 	Pos         Pos
+	Warnings    ErrorList // what Vermont does not know but GitHub may accept
 }
 
 // ActionInput is inputs.<input_id> of an action.

@@ -67,63 +67,62 @@ func (w *walker) checkNeeds(wf *Workflow, ids map[string]*Job) {
 	}
 	for _, j := range wf.Jobs {
 		for _, n := range j.Needs {
-			switch target := ids[strings.ToLower(n.Value)]; {
-			case target == nil:
+			if ids[strings.ToLower(n.Value)] == nil {
 				w.errorf(n.Pos, KindNeeds, "job %q needs %q, which does not exist%s", j.ID.Value, n.Value, suggest(n.Value, names))
-			case target == j:
-				w.errorf(n.Pos, KindNeeds, "job %q needs itself", j.ID.Value)
 			}
 		}
 	}
 	w.checkCycles(wf, ids)
 }
 
-// checkCycles finds dependency cycles by depth-first search and reports
-// each once, at the needs entry that closes it.
+// checkCycles reports, as GitHub does, every need of a job that can never
+// start because its needs lead back into a cycle (a job needing itself
+// included). Like actions/runner's WorkflowTemplateConverter.ConvertToJobs,
+// it releases jobs whose needs are met, starting from those with none, and
+// reports what is left with GitHub's words.
 func (w *walker) checkCycles(wf *Workflow, ids map[string]*Job) {
-	const (
-		unvisited = iota
-		active
-		done
-	)
-	state := make(map[*Job]int, len(wf.Jobs))
-	var stack []*Job
-	var visit func(j *Job)
-	visit = func(j *Job) {
-		state[j] = active
-		stack = append(stack, j)
+	waiting := map[*Job]int{} // needs of existing jobs not yet met
+	var ready []*Job
+	for _, j := range wf.Jobs {
+		if ids[strings.ToLower(j.ID.Value)] != j {
+			continue // a duplicate id, reported already
+		}
 		for _, n := range j.Needs {
-			t := ids[strings.ToLower(n.Value)]
-			if t == nil || t == j {
+			if ids[strings.ToLower(n.Value)] != nil {
+				waiting[j]++
+			}
+		}
+		if waiting[j] == 0 {
+			ready = append(ready, j)
+		}
+	}
+	if len(ready) == 0 && len(waiting) > 0 {
+		w.errorf(wf.Jobs[0].ID.Pos, KindNeeds, "the workflow must contain at least one job with no dependencies")
+	}
+	for len(ready) > 0 {
+		done := strings.ToLower(ready[0].ID.Value)
+		ready = ready[1:]
+		for _, j := range wf.Jobs {
+			if waiting[j] == 0 {
 				continue
 			}
-			switch state[t] {
-			case unvisited:
-				visit(t)
-			case active:
-				w.errorf(n.Pos, KindNeeds, "dependency cycle: %s", cyclePath(stack, t))
+			for _, n := range j.Needs {
+				if strings.ToLower(n.Value) == done {
+					if waiting[j]--; waiting[j] == 0 {
+						ready = append(ready, j)
+					}
+				}
 			}
 		}
-		stack = stack[:len(stack)-1]
-		state[j] = done
 	}
 	for _, j := range wf.Jobs {
-		if state[j] == unvisited && ids[strings.ToLower(j.ID.Value)] == j {
-			visit(j)
+		if waiting[j] == 0 {
+			continue
 		}
-	}
-}
-
-// cyclePath renders the cycle that starts at t on the stack: "a -> b -> a".
-func cyclePath(stack []*Job, t *Job) string {
-	var parts []string
-	for i, j := range stack {
-		if j == t {
-			for _, k := range stack[i:] {
-				parts = append(parts, k.ID.Value)
+		for _, n := range j.Needs {
+			if t := ids[strings.ToLower(n.Value)]; t != nil && waiting[t] > 0 {
+				w.errorf(n.Pos, KindNeeds, "job '%s' depends on job '%s' which creates a cycle in the dependency graph", j.ID.Value, n.Value)
 			}
-			break
 		}
 	}
-	return strings.Join(append(parts, t.ID.Value), " -> ")
 }

@@ -23,15 +23,38 @@ const (
 	KindEvent      Kind = "event"      // a bad trigger
 )
 
-// Error is one diagnostic about user input, at a position in a file.
-type Error struct {
-	File string
-	Pos  Pos
-	Msg  string
-	Kind Kind
+// Severity says whether a diagnostic stops a workflow from running.
+type Severity uint8
+
+// Severities. The zero value is an error.
+const (
+	// SeverityError marks input GitHub rejects: the workflow must not run.
+	SeverityError Severity = iota
+	// SeverityWarning marks input Vermont does not know but GitHub may
+	// accept, such as an event or activity type newer than Vermont's list:
+	// it is shown, and the workflow still runs.
+	SeverityWarning
+)
+
+// String returns "error" or "warning".
+func (s Severity) String() string {
+	if s == SeverityWarning {
+		return "warning"
+	}
+	return "error"
 }
 
-// Error renders the diagnostic as `file:line:col: message [kind]`.
+// Error is one diagnostic about user input, at a position in a file.
+type Error struct {
+	File     string
+	Pos      Pos
+	Msg      string
+	Kind     Kind
+	Severity Severity
+}
+
+// Error renders the diagnostic as `file:line:col: message [kind]`, with
+// "warning: " before the message of a warning.
 func (e *Error) Error() string {
 	var b strings.Builder
 	if e.File != "" {
@@ -44,6 +67,9 @@ func (e *Error) Error() string {
 	}
 	if b.Len() > 0 {
 		b.WriteByte(' ')
+	}
+	if e.Severity == SeverityWarning {
+		b.WriteString("warning: ")
 	}
 	b.WriteString(e.Msg)
 	if e.Kind != "" {
@@ -58,9 +84,31 @@ func (e *Error) Error() string {
 // to turn it into an error that is nil when the list is empty.
 type ErrorList []*Error
 
-// Add appends a diagnostic.
+// Add appends an error.
 func (l *ErrorList) Add(file string, pos Pos, kind Kind, msg string) {
 	*l = append(*l, &Error{File: file, Pos: pos, Msg: msg, Kind: kind})
+}
+
+// Warnings returns the warnings of the list, in order.
+func (l ErrorList) Warnings() ErrorList {
+	var out ErrorList
+	for _, e := range l {
+		if e.Severity == SeverityWarning {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// HasErrors reports whether the list holds a diagnostic that is not a
+// warning.
+func (l ErrorList) HasErrors() bool {
+	for _, e := range l {
+		if e.Severity != SeverityWarning {
+			return true
+		}
+	}
+	return false
 }
 
 // Len, Less and Swap implement sort.Interface: by file, line, column,
@@ -115,9 +163,10 @@ func (l ErrorList) Error() string {
 	return b.String()
 }
 
-// Err returns nil for an empty list and the list itself otherwise.
+// Err returns nil for a list without errors (empty, or warnings only) and
+// the whole list, warnings included, otherwise.
 func (l ErrorList) Err() error {
-	if len(l) == 0 {
+	if !l.HasErrors() {
 		return nil
 	}
 	return l

@@ -64,7 +64,15 @@ func (w *walker) checkCondition(n *yaml.Node, s string) {
 		return
 	}
 	if strings.Contains(s, "${{") {
+		before := len(w.errs)
 		w.checkTemplate(n, s)
+		if len(w.errs) == before {
+			// A lone ${{ 'text' }} is the condition text, which the
+			// template check has not parsed.
+			if _, err := expr.ParseCondition(s); err != nil {
+				w.exprError(n, 0, err)
+			}
+		}
 		return
 	}
 	if strings.TrimSpace(s) == "" {

@@ -22,13 +22,22 @@ func parseFile(t *testing.T, path string) ErrorList {
 		t.Fatal(err)
 	}
 	name := filepath.Base(path)
+	var warnings ErrorList
 	if strings.HasPrefix(name, "action") {
-		_, err = ParseAction(name, src)
+		a, perr := ParseAction(name, src)
+		if a != nil {
+			warnings = a.Warnings
+		}
+		err = perr
 	} else {
-		_, err = Parse(name, src)
+		wf, perr := Parse(name, src)
+		if wf != nil {
+			warnings = wf.Warnings
+		}
+		err = perr
 	}
 	if err == nil {
-		return nil
+		return warnings
 	}
 	var list ErrorList
 	if !errors.As(err, &list) {

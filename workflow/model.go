@@ -16,6 +16,7 @@ type Workflow struct {
 	Concurrency *Concurrency // concurrency
 	Jobs        []*Job       // jobs, in source order
 	Pos         Pos
+	Warnings    ErrorList // what Vermont does not know but GitHub may accept
 }
 
 // Job returns the job with the given id, compared case-insensitively as
@@ -121,8 +122,16 @@ type RunDefaults struct {
 type Concurrency struct {
 	Group            *String
 	CancelInProgress *Bool
-	Pos              Pos
+	// Queue is "single" (the default: one pending member, replaced by a
+	// newer one) or "max" (up to 100 pending members, in order).
+	// https://docs.github.com/en/actions/how-tos/write-workflows/choose-when-workflows-run/control-workflow-concurrency
+	Queue *String
+	Pos   Pos
 }
+
+// QueueMax reports whether the group keeps up to 100 pending members in
+// order (queue: max) instead of one.
+func (c *Concurrency) QueueMax() bool { return c != nil && c.Queue != nil && c.Queue.Value == "max" }
 
 // Job is jobs.<job_id>. A job either runs Steps on RunsOn, or calls a
 // reusable workflow with Uses (then With and Secrets apply).

@@ -1,6 +1,7 @@
 package workflow
 
 import (
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -116,6 +117,10 @@ func (w *walker) runs(n *yaml.Node) *Runs {
 	}
 	if r.Using.Value == "" {
 		w.errorf(r.Pos, KindKey, `missing key "using" in runs: use composite, docker or node24 (or node20)`)
+	} else if kind == "" && isNewerNode(r.Using.Value) {
+		// GitHub adds node runtimes; a newer one than Vermont knows is
+		// shown, and the action fails only when it runs.
+		w.warnf(r.Using.Pos, KindValue, "unknown runs.using %q: a node runtime newer than Vermont knows (%s)", r.Using.Value, strings.Join(usingValues, ", "))
 	} else if kind == "" {
 		w.errorf(r.Using.Pos, KindValue, "unknown runs.using %q; use one of %s%s", r.Using.Value, strings.Join(usingValues, ", "), suggest(r.Using.Value, usingValues))
 	}
@@ -126,6 +131,17 @@ func (w *walker) runs(n *yaml.Node) *Runs {
 	w.mapping(n, "runs", known, func(k *String, v *yaml.Node) { w.runsKey(r, k, v) })
 	w.checkRuns(r, kind)
 	return r
+}
+
+// newestNode is the newest node runtime of usingValues.
+const newestNode = 24
+
+// isNewerNode reports whether using names a node runtime newer than
+// Vermont's, such as node26 (node8 is older, and an error).
+func isNewerNode(using string) bool {
+	v, ok := strings.CutPrefix(using, "node")
+	n, err := strconv.Atoi(v)
+	return ok && err == nil && n > newestNode
 }
 
 func usingKind(using string) string {

@@ -114,8 +114,11 @@ func (w *walker) events(n *yaml.Node) []*Event {
 func (w *walker) event(name *String, v *yaml.Node) *Event {
 	spec, ok := events[name.Value]
 	if !ok {
-		w.errorf(name.Pos, KindEvent, "unknown event %q%s", name.Value, suggest(name.Value, eventNames))
-		return nil
+		// GitHub adds events; one newer than this list is shown, not
+		// refused, and its keys are not checked.
+		w.warnf(name.Pos, KindEvent, "unknown event %q, which Vermont cannot trigger%s", name.Value, suggest(name.Value, eventNames))
+		spec.keys = nil
+		spec.types = nil
 	}
 	e := &Event{Name: *name, Pos: name.Pos}
 	if v == nil {
@@ -173,7 +176,9 @@ func (w *walker) activityTypes(n *yaml.Node, what string, known []string) []Stri
 	types := w.stringList(n, what)
 	for _, t := range types {
 		if known != nil && !contains(known, t.Value) {
-			w.errorf(t.Pos, KindEvent, "unknown activity type %q in %s; known types are %s%s",
+			// GitHub adds activity types (issues: field_added); an unknown
+			// one is shown, not refused.
+			w.warnf(t.Pos, KindEvent, "unknown activity type %q in %s; known types are %s%s",
 				t.Value, what, strings.Join(known, ", "), suggest(t.Value, known))
 		}
 	}
@@ -276,8 +281,15 @@ func (w *walker) checkInput(in *Input, what string, call bool) {
 	typ := "string"
 	if in.Type != nil {
 		typ = in.Type.Value
+		if call && !contains(inputTypes[true], typ) && contains(inputTypes[false], typ) {
+			w.errorf(in.Type.Pos, KindValue, "input type %q of %s is only for workflow_dispatch; use one of %s",
+				typ, what, strings.Join(inputTypes[call], ", "))
+			return
+		}
 		if !contains(inputTypes[call], typ) {
-			w.errorf(in.Type.Pos, KindValue, "unknown input type %q in %s; use one of %s%s",
+			// GitHub has added input types (number, environment); an
+			// unknown one is shown and read as a string.
+			w.warnf(in.Type.Pos, KindValue, "unknown input type %q in %s, read as a string; known types are %s%s",
 				typ, what, strings.Join(inputTypes[call], ", "), suggest(typ, inputTypes[call]))
 			return
 		}

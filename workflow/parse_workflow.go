@@ -66,7 +66,12 @@ func (w *walker) permissions(n *yaml.Node) *Permissions {
 		}
 		return p
 	}
-	w.mapping(n, "permissions", permissionScopes, func(k *String, v *yaml.Node) {
+	w.mapping(n, "permissions", nil, func(k *String, v *yaml.Node) {
+		if !contains(permissionScopes, k.Value) {
+			// GitHub adds scopes (models, artifact-metadata): an unknown
+			// one is shown, not refused.
+			w.warnf(k.Pos, KindKey, "unknown permission scope %q%s", k.Value, suggest(k.Value, permissionScopes))
+		}
 		s := w.str(v, "permission "+k.Value)
 		if s == nil {
 			return
@@ -96,7 +101,8 @@ func (w *walker) defaults(n *yaml.Node, what string) *Defaults {
 	return d
 }
 
-// concurrency reads concurrency: a group string, or group/cancel-in-progress.
+// concurrency reads concurrency: a group string, or group,
+// cancel-in-progress and queue.
 func (w *walker) concurrency(n *yaml.Node, what string) *Concurrency {
 	n = w.resolve(n)
 	c := &Concurrency{Pos: posOf(n)}
@@ -104,14 +110,37 @@ func (w *walker) concurrency(n *yaml.Node, what string) *Concurrency {
 		c.Group = w.nonEmpty(n, what)
 		return c
 	}
-	if w.mapping(n, what, []string{"group", "cancel-in-progress"}, func(k *String, v *yaml.Node) {
-		if k.Value == "group" {
+	if w.mapping(n, what, []string{"group", "cancel-in-progress", "queue"}, func(k *String, v *yaml.Node) {
+		switch k.Value {
+		case "group":
 			c.Group = w.nonEmpty(v, what+".group")
-		} else {
+		case "cancel-in-progress":
 			c.CancelInProgress = w.boolean(v, what+".cancel-in-progress")
+		default:
+			c.Queue = w.scalar(v, what+".queue")
 		}
 	}) && c.Group == nil {
 		w.errorf(c.Pos, KindKey, `missing key "group" in %s`, what)
 	}
+	w.checkQueue(c, what)
 	return c
+}
+
+// checkQueue checks concurrency.queue: single or max, and max only while
+// cancel-in-progress is false or unset (GitHub, "Control the concurrency of
+// workflows and jobs": the combination "is not allowed and results in a
+// workflow validation error").
+func (w *walker) checkQueue(c *Concurrency, what string) {
+	if c.Queue == nil {
+		return
+	}
+	switch c.Queue.Value {
+	case "single":
+	case "max":
+		if ci := c.CancelInProgress; ci != nil && ci.Expr == "" && ci.Value {
+			w.errorf(c.Queue.Pos, KindValue, "%s.queue: max cannot be combined with cancel-in-progress: true; a queue keeps pending runs that cancelling would discard", what)
+		}
+	default:
+		w.errorf(c.Queue.Pos, KindValue, `%s.queue must be "single" or "max", found %q%s`, what, c.Queue.Value, suggest(c.Queue.Value, []string{"single", "max"}))
+	}
 }

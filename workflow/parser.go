@@ -12,9 +12,10 @@ import (
 )
 
 // Parser turns workflow files into validated models. The error, when not
-// nil, is an [ErrorList] of every problem found; the returned workflow is
-// then a best-effort partial model for tools that list or show files, and
-// must not be run.
+// nil, is an [ErrorList] of every problem found (warnings included); the
+// returned workflow is then a best-effort partial model for tools that list
+// or show files, and must not be run. Warnings alone are no error: they are
+// in the model's Warnings.
 type Parser interface {
 	Parse(filename string, src []byte) (*Workflow, error)
 }
@@ -77,7 +78,11 @@ func (p *YAMLParser) Parse(filename string, src []byte) (wf *Workflow, err error
 	if root != nil {
 		wf = w.workflow(root)
 	}
-	return wf, w.finish()
+	err = w.finish()
+	if wf != nil {
+		wf.Warnings = w.errs.Warnings()
+	}
+	return wf, err
 }
 
 // ParseAction parses and validates an action metadata file (action.yml).
@@ -88,7 +93,11 @@ func (p *YAMLParser) ParseAction(filename string, src []byte) (a *Action, err er
 	if root != nil {
 		a = w.action(root)
 	}
-	return a, w.finish()
+	err = w.finish()
+	if a != nil {
+		a.Warnings = w.errs.Warnings()
+	}
+	return a, err
 }
 
 func (p *YAMLParser) newWalker(filename string, src []byte) *walker {
@@ -140,6 +149,16 @@ func (w *walker) errorf(pos Pos, kind Kind, format string, args ...any) {
 		pos = Pos{1, 1}
 	}
 	w.errs.Add(w.file, pos, kind, fmt.Sprintf(format, args...))
+}
+
+// warnf reports input Vermont does not know but GitHub may accept, such as
+// a newer event: GitHub extends these lists, and a workflow it accepts must
+// not be rejected.
+func (w *walker) warnf(pos Pos, kind Kind, format string, args ...any) {
+	if !pos.IsValid() {
+		pos = Pos{1, 1}
+	}
+	w.errs = append(w.errs, &Error{File: w.file, Pos: pos, Kind: kind, Msg: fmt.Sprintf(format, args...), Severity: SeverityWarning})
 }
 
 var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): `)

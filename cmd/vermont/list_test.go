@@ -35,7 +35,7 @@ func TestList(t *testing.T) {
 		},
 		{
 			name: "problems still list what was read", args: []string{filepath.Join(workflowTestdata, "err", "needs.yml")},
-			wantCode: 1, wantErr: "dependency cycle",
+			wantCode: 1, wantErr: "which creates a cycle in the dependency graph",
 		},
 		{name: "actions are skipped", args: []string{filepath.Join(okDir, "action-node.yml")}, wantRows: []string{"WORKFLOW JOB NAME EVENTS FILE"}},
 	}

@@ -247,7 +247,12 @@ func (f *runFlags) planFile(p *workflow.YAMLParser, path, event string, payload 
 	if !wf.Matches(trig) {
 		return nil, true, nil
 	}
-	opts := []schedule.PlanOption{schedule.WithContexts(f.workflowContexts(ctxs, wf, path, event, payload, repo))}
+	contexts, err := f.workflowContexts(ctxs, wf, path, event, payload, repo)
+	if err != nil {
+		fmt.Fprintf(io.err, "%s: --input: %v\n", path, err)
+		return nil, false, nil
+	}
+	opts := []schedule.PlanOption{schedule.WithContexts(contexts)}
 	if len(f.jobs) > 0 {
 		var keep []string
 		for _, id := range f.jobs {
@@ -323,22 +328,26 @@ func (f *runFlags) contexts() (*baseContexts, error) {
 }
 
 // workflowContexts builds github, inputs, vars and secrets for one workflow.
-func (f *runFlags) workflowContexts(b *baseContexts, wf *workflow.Workflow, path, event string, payload map[string]any, repo exec.Repo) map[string]any {
+// The inputs of a workflow_dispatch are checked as GitHub's API checks them.
+func (f *runFlags) workflowContexts(b *baseContexts, wf *workflow.Workflow, path, event string, payload map[string]any, repo exec.Repo) (map[string]any, error) {
 	inputs := map[string]any{}
-	if ev := wf.Event(event); ev != nil && (event == "workflow_dispatch" || event == "workflow_call") {
+	if event == "workflow_dispatch" {
+		var err error
+		if inputs, err = wf.DispatchInputs(b.inputs); err != nil {
+			return nil, err
+		}
+		evIn := map[string]any{}
+		for k, v := range inputs {
+			evIn[k] = fmt.Sprint(v)
+		}
+		payload = withInputs(payload, evIn)
+	} else if ev := wf.Event(event); ev != nil && event == "workflow_call" {
 		for _, in := range ev.Inputs {
 			v, given := b.inputs[in.Name.Value]
 			if !given && in.Default != nil {
 				v = in.Default.Value
 			}
 			inputs[in.Name.Value] = typedInput(v, in.Type)
-		}
-		if event == "workflow_dispatch" {
-			evIn := map[string]any{}
-			for k, v := range inputs {
-				evIn[k] = fmt.Sprint(v)
-			}
-			payload = withInputs(payload, evIn)
 		}
 	}
 	for k, v := range b.inputs {
@@ -357,7 +366,7 @@ func (f *runFlags) workflowContexts(b *baseContexts, wf *workflow.Workflow, path
 	token, _ := b.secrets["GITHUB_TOKEN"].(string)
 	gh := exec.GitHubContext(exec.GitHubOptions{EventName: event, Event: payload, EventPath: f.eventPath, Repo: repo,
 		Workflow: name, WorkflowFile: rel, RunID: b.runID, Token: token})
-	return map[string]any{"github": gh, "inputs": inputs, "vars": b.vars, "secrets": b.secrets}
+	return map[string]any{"github": gh, "inputs": inputs, "vars": b.vars, "secrets": b.secrets}, nil
 }
 
 func typedInput(v string, typ *workflow.String) any {

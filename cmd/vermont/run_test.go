@@ -42,6 +42,9 @@ func TestRunCommand(t *testing.T) {
 		{name: "job filter keeps needs", args: []string{"-j", "second", "-W", two, "--matrix", "n=1"}, wantCode: 0, want: []string{"[first]", "[second (1)]"}},
 		{name: "dispatch inputs", args: []string{"workflow_dispatch", "-W", two, "-j", "first", "--input", "who=vermont", "--input", "loud=true"}, wantCode: 0,
 			want: []string{"hi vermont loud=true"}},
+		// GitHub's API answers 422 Unexpected inputs provided (workflow.DispatchInputs).
+		{name: "undeclared dispatch input", args: []string{"workflow_dispatch", "-W", two, "--input", "nope=1"}, wantCode: 1,
+			wantErr: []string{`--input: invalid workflow_dispatch inputs: Unexpected inputs provided: ["nope"]`}, not: []string{"job started"}},
 		{name: "dry run", args: []string{"-n", "-W", two}, wantCode: 0, want: []string{"first", "second  (needs first)", "n=1", "n=2"}, not: []string{"hi  loud"}},
 		{name: "event filter", args: []string{"-W", "../../testdata/cli/pr-only.yml"}, wantCode: 1, wantErr: []string{`no workflow in ../../testdata/cli/pr-only.yml runs on "push"`}},
 		{name: "pull_request runs it", args: []string{"pull_request", "-W", "../../testdata/cli/pr-only.yml"}, wantCode: 0, want: []string{"pr only"}},

@@ -24,7 +24,8 @@ func runValidate(ctx context.Context, args []string, io stdio) int {
 	fset.Usage = func() {
 		fmt.Fprintln(io.err, "usage: vermont validate [PATH...]\n\n"+
 			"Checks workflow files, and action.yml/action.yaml files as actions, and prints every\n"+
-			"problem on stderr as file:line:col: message [kind]. A directory stands for the\n"+
+			"problem on stderr as file:line:col: message [kind]. Warnings (what GitHub may accept but\n"+
+			"Vermont does not know, such as a newer event) are printed too and do not fail. A directory stands for the\n"+
 			"workflow and action files in it (YAML with a top-level on:, jobs: or runs: key), plus\n"+
 			"action.yml files and .github/workflows directories below it.\n"+
 			"The default PATH is "+defaultWorkflowDir+". Exits 1 when any file has a problem.")
@@ -38,7 +39,7 @@ func runValidate(ctx context.Context, args []string, io stdio) int {
 		return 1
 	}
 	p := workflow.NewParser(workflow.WithCompiledExpressions())
-	problems, bad := 0, 0
+	problems, bad, warned := 0, 0, 0
 	for _, f := range files {
 		if err := ctx.Err(); err != nil {
 			fmt.Fprintf(io.err, "vermont validate: %v\n", err)
@@ -52,8 +53,9 @@ func runValidate(ctx context.Context, args []string, io stdio) int {
 		for _, d := range diags {
 			fmt.Fprintln(io.err, d.Error())
 		}
-		if len(diags) > 0 {
-			problems += len(diags)
+		warned += len(diags.Warnings())
+		if diags.HasErrors() {
+			problems += len(diags) - len(diags.Warnings())
 			bad++
 		}
 	}
@@ -61,21 +63,35 @@ func runValidate(ctx context.Context, args []string, io stdio) int {
 		fmt.Fprintf(io.err, "vermont validate: %d problem(s) in %d of %d file(s)\n", problems, bad, len(files))
 		return 1
 	}
+	if warned > 0 {
+		fmt.Fprintf(io.out, "%d file(s) valid, %d warning(s)\n", len(files), warned)
+		return 0
+	}
 	fmt.Fprintf(io.out, "%d file(s) valid\n", len(files))
 	return 0
 }
 
 // validateFile parses one file, as an action when it is named action.yml
-// or looks like one, and returns its diagnostics; the error is for files it cannot read.
+// or looks like one, and returns its diagnostics, warnings included; the error is for files it cannot read.
 func validateFile(p *workflow.YAMLParser, path string) (workflow.ErrorList, error) {
 	src, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", path, err)
 	}
+	var warnings workflow.ErrorList
 	if isActionFile(path) || looksLikeAction(src) {
-		_, err = p.ParseAction(path, src)
+		var a *workflow.Action
+		if a, err = p.ParseAction(path, src); a != nil {
+			warnings = a.Warnings
+		}
 	} else {
-		_, err = p.Parse(path, src)
+		var wf *workflow.Workflow
+		if wf, err = p.Parse(path, src); wf != nil {
+			warnings = wf.Warnings
+		}
+	}
+	if err == nil {
+		return warnings, nil
 	}
 	return asDiagnostics(err)
 }

@@ -22,6 +22,7 @@ func TestValidate(t *testing.T) {
 	t.Parallel()
 	okDir := filepath.Join(workflowTestdata, "ok")
 	needs := filepath.Join(workflowTestdata, "err", "needs.yml")
+	fwd := filepath.Join(workflowTestdata, "err", "forward-compat.yml")
 	tests := []struct {
 		name     string
 		args     []string
@@ -36,9 +37,20 @@ func TestValidate(t *testing.T) {
 			name: "errors with positions", args: []string{needs, okDir}, wantCode: 1,
 			wantErr: []string{
 				needs + `:4:16: job "a" needs "bilud", which does not exist; did you mean "build"? [needs]`,
-				needs + ":8:12: dependency cycle: a -> c -> b -> a [needs]",
-				"vermont validate: 4 problem(s) in 1 of 10 file(s)",
+				needs + ":8:12: job 'b' depends on job 'a' which creates a cycle in the dependency graph [needs]",
+				"vermont validate: 10 problem(s) in 1 of 10 file(s)",
 			},
+		},
+		{
+			// An event or activity type newer than Vermont's lists is shown
+			// and does not fail (go-task/task's issue-experiment.yml uses
+			// issues: [field_added]).
+			name: "warnings do not fail", args: []string{fwd}, wantCode: 0, wantOut: "1 file(s) valid, 4 warning(s)\n",
+			wantErr: []string{fwd + `:7:21: warning: unknown activity type "field_added" in on.issues.types`},
+		},
+		{
+			name: "warnings are shown beside errors", args: []string{fwd, needs}, wantCode: 1,
+			wantErr: []string{fwd + `:8:3: warning: unknown event "merge_queue_entry_created"`, "vermont validate: 10 problem(s) in 1 of 2 file(s)"},
 		},
 		{name: "missing path", args: []string{"does-not-exist"}, wantCode: 1, wantErr: []string{"does-not-exist", "no such file"}},
 		{name: "bad flag", args: []string{"-nope"}, wantCode: 2, wantErr: []string{"usage: vermont validate"}},
