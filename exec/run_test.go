@@ -342,3 +342,39 @@ func TestRunForceStop(t *testing.T) {
 	}
 	exectest.WaitGone(t, pid)
 }
+
+// TestRunStepIfSeesStepEnv: a step's own env is in the env context of its
+// if: (actions/runner src/Runner.Worker/StepsRunner.cs, "Evaluate and merge
+// step env"), and an env that fails to evaluate fails the step before its
+// if: is looked at.
+func TestRunStepIfSeesStepEnv(t *testing.T) {
+	t.Parallel()
+	r := runFile(t, td("stepenv.yml"), runOpts{})
+	tests := []struct {
+		job, step string
+		want      schedule.Result
+		line      string
+	}{
+		{job: "env", step: "own env", want: schedule.Success, line: "ran own env X=yes"},
+		{job: "env", step: "own env overrides workflow", want: schedule.Success, line: "ran override LEVEL=step"},
+		{job: "env", step: "own env from an expression", want: schedule.Success, line: "ran expression Y=job-step"},
+		{job: "env", step: "own env over GITHUB_ENV", want: schedule.Success, line: "ran over file FROM_FILE=step"},
+		{job: "env", step: "GITHUB_ENV without own env", want: schedule.Success, line: "ran file FROM_FILE=file"},
+		{job: "env", step: "not the next step's env", want: schedule.Skipped},
+		{job: "bad-env", step: "env that cannot be evaluated", want: schedule.Failure},
+	}
+	for _, tt := range tests {
+		t.Run(tt.step, func(t *testing.T) {
+			if e := r.events.Step(tt.job, tt.step); e.Result != tt.want {
+				t.Errorf("step %q: result %q, want %q\n%s", tt.step, e.Result, tt.want, r.events)
+			}
+			if tt.line != "" {
+				r.events.WantLines(t, tt.job, tt.line)
+			}
+		})
+	}
+	notLines(t, r, "must not run")
+	if got := r.res.Jobs["bad-env"].Result; got != schedule.Failure {
+		t.Errorf("job bad-env: %s, want failure", got)
+	}
+}
