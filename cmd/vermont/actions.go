@@ -4,6 +4,8 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
@@ -52,7 +54,7 @@ func runActionsPull(ctx context.Context, args []string, io stdio) int {
 		fmt.Fprintf(io.err, "vermont actions pull: unexpected argument %q (give workflows with -W)\n", fset.Arg(0))
 		return 2
 	}
-	r, err := newResolver(*cache, *server, *tokenEnv)
+	r, err := newResolver(*cache, *server, *tokenEnv, actions.WithLogger(warnLogger(io.err)))
 	if err != nil {
 		fmt.Fprintf(io.err, "vermont actions pull: %v\n", err)
 		return 2
@@ -94,6 +96,12 @@ func newResolver(cache, server, tokenEnv string, extra ...actions.Option) (*acti
 		opts = append(opts, actions.WithToken(token))
 	}
 	return actions.NewResolver(opts...)
+}
+
+// warnLogger logs the resolver's warnings (such as a fetch that had to
+// fall back from a shallow one) on w; its routine messages stay quiet.
+func warnLogger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelWarn}))
 }
 
 // readWorkflows parses the workflow file at path, or the workflow files
