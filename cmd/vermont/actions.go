@@ -17,7 +17,7 @@ import (
 
 // runActions dispatches `vermont actions <subcommand>`.
 func runActions(ctx context.Context, args []string, io stdio) int {
-	const usage = "usage: vermont actions pull [-W PATH] [--action-cache DIR] [--github-url URL] [--token-env VAR]"
+	const usage = "usage: vermont actions pull [-W PATH] [-c N] [--action-cache DIR] [--github-url URL] [--token-env VAR]"
 	switch {
 	case len(args) > 0 && args[0] == "pull":
 		return runActionsPull(ctx, args[1:], io)
@@ -39,11 +39,13 @@ func runActionsPull(ctx context.Context, args []string, io stdio) int {
 	cache := fset.String("action-cache", "", "action cache directory (default: the user cache dir's vermont/actions)")
 	server := fset.String("github-url", "https://github.com", "server to fetch owner/repo from, as URL/owner/repo")
 	tokenEnv := fset.String("token-env", "", "environment variable holding a token for private repositories")
+	limit := fset.Int("c", 8, "repositories fetched at once")
 	fset.Usage = func() {
-		fmt.Fprintln(io.err, "usage: vermont actions pull [-W PATH] [--action-cache DIR] [--github-url URL] [--token-env VAR]\n\n"+
+		fmt.Fprintln(io.err, "usage: vermont actions pull [-W PATH] [-c N] [--action-cache DIR] [--github-url URL] [--token-env VAR]\n\n"+
 			"Fetches every action and reusable workflow that the workflows use (in steps, in jobs,\n"+
 			"and inside composite actions and called workflows) into the action cache, so that\n"+
 			"runs can then work offline. Moving refs (branches, tags) are fetched again.\n"+
+			"Up to -c repositories are fetched at once.\n"+
 			"Local ./ actions are read relative to the repository that holds PATH.\n\nflags:")
 		fset.PrintDefaults()
 	}
@@ -54,7 +56,7 @@ func runActionsPull(ctx context.Context, args []string, io stdio) int {
 		fmt.Fprintf(io.err, "vermont actions pull: unexpected argument %q (give workflows with -W)\n", fset.Arg(0))
 		return 2
 	}
-	r, err := newResolver(*cache, *server, *tokenEnv, actions.WithLogger(warnLogger(io.err)))
+	r, err := newResolver(*cache, *server, *tokenEnv, actions.WithLogger(warnLogger(io.err)), actions.WithPullLimit(*limit))
 	if err != nil {
 		fmt.Fprintf(io.err, "vermont actions pull: %v\n", err)
 		return 2
