@@ -18,3 +18,7 @@ var (
 	// accepted.
 	ErrAuth = errors.New("authentication required")
 )
+
+// errNoShallow: the git server cannot send a shallow history (git's dumb
+// HTTP protocol); the fetch is retried in full.
+var errNoShallow = errors.New("the server does not support shallow fetches")

@@ -25,6 +25,14 @@ func (r *Resolver) gitFetch(ctx context.Context, dir, url, ref string) (string, 
 		return "", err
 	}
 	_, err := r.runGit(ctx, dir, "fetch", "-q", "--depth", "1", "--no-tags", "origin", ref)
+	if errors.Is(err, errNoShallow) {
+		// A server that speaks only git's dumb HTTP protocol (a bare
+		// repository behind a plain web server) cannot send a shallow
+		// history: fetch the ref with all of its history instead.
+		r.log.WarnContext(ctx, "the git server refused a shallow fetch (dumb HTTP transport?); fetching the whole history of the ref instead",
+			"url", url, "ref", ref)
+		_, err = r.runGit(ctx, dir, "fetch", "-q", "--no-tags", "origin", ref)
+	}
 	target := "FETCH_HEAD^{commit}"
 	if err != nil && isSHA(ref) && !errors.Is(err, ErrAuth) && !isCtxErr(err) {
 		// Servers without uploadpack.allowAnySHA1InWant refuse a bare SHA.
@@ -100,6 +108,9 @@ func classify(verb, msg string, err error) error {
 	case strings.Contains(low, "could not read username") || strings.Contains(low, "authentication failed") ||
 		strings.Contains(low, "returned error: 401") || strings.Contains(low, "returned error: 403"):
 		cat = fmt.Errorf("%w: the server wants credentials that were not given or not accepted; set a token (--token-env VAR)", ErrAuth)
+	case strings.Contains(low, "does not support shallow"):
+		// "dumb http transport does not support shallow capabilities"
+		cat = errNoShallow
 	case strings.Contains(low, "couldn't find remote ref") || strings.Contains(low, "not our ref") ||
 		strings.Contains(low, "no such remote ref"):
 		cat = fmt.Errorf("%w: no branch, tag or commit of that name", ErrNotFound)

@@ -95,6 +95,18 @@ func WithLogger(l *slog.Logger) Option {
 	}
 }
 
+// WithPullLimit sets how many repositories Pull fetches at once (default
+// 8; fetches wait on the network, not the CPU).
+func WithPullLimit(n int) Option {
+	return func(r *Resolver) error {
+		if n < 1 {
+			return fmt.Errorf("actions: pull limit %d: want 1 or more", n)
+		}
+		r.pullLimit = n
+		return nil
+	}
+}
+
 // WithGit sets the git program (default: "git" found on PATH).
 func WithGit(path string) Option {
 	return func(r *Resolver) error {

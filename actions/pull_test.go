@@ -3,11 +3,17 @@ package actions
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/vermont-ci/vermont/workflow"
 )
@@ -115,5 +121,97 @@ func TestPullDepthAndCycles(t *testing.T) {
 	_, err = r.Pull(context.Background(), ws, wf)
 	if err == nil || !strings.Contains(err.Error(), "nested more than 10 deep") || strings.Count(err.Error(), "\n") != 0 {
 		t.Errorf("got %v, want one nesting error", err)
+	}
+}
+
+// gate is a proxy in front of a git server that holds each fetch's first
+// request (GET info/refs) until limit fetches are in flight at once, and
+// records the most it saw. Once the limit was reached it lets everything
+// through; a fetch held for a whole second is let through too, so a Pull
+// that fetches one at a time ends (and fails the test) instead of hanging.
+type gate struct {
+	limit int
+
+	mu       sync.Mutex
+	inflight int
+	max      int
+	reached  chan struct{}
+}
+
+func newGate(t *testing.T, target string, limit int) (*gate, string) {
+	t.Helper()
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &gate{limit: limit, reached: make(chan struct{})}
+	proxy := httputil.NewSingleHostReverseProxy(u)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if !strings.HasSuffix(req.URL.Path, "/info/refs") {
+			proxy.ServeHTTP(w, req)
+			return
+		}
+		g.mu.Lock()
+		g.inflight++
+		g.max = max(g.max, g.inflight)
+		if g.inflight == g.limit {
+			select {
+			case <-g.reached:
+			default:
+				close(g.reached)
+			}
+		}
+		g.mu.Unlock()
+		select {
+		case <-g.reached:
+		case <-time.After(time.Second):
+		}
+		proxy.ServeHTTP(w, req)
+		g.mu.Lock()
+		g.inflight--
+		g.mu.Unlock()
+	}))
+	t.Cleanup(srv.Close)
+	return g, srv.URL
+}
+
+// TestPullParallel: Pull fetches its repositories at once, at most
+// WithPullLimit of them, as runs do (errgroup with SetLimit).
+func TestPullParallel(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	wfSrc := "on: push\njobs:\n  j:\n    runs-on: x\n    steps:\n" +
+		"      - uses: acme/hello@v1\n      - uses: acme/hello@v2\n      - uses: acme/hello@feature/x\n      - uses: acme/tool@v1\n"
+	wf, err := workflow.NewParser().Parse("w.yml", []byte(wfSrc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		limit int
+	}{
+		{name: "two at once", limit: 2},
+		{name: "all four at once", limit: 4},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g, url := newGate(t, f.srv.URL, tt.limit)
+			r, err := NewResolver(WithCacheDir(t.TempDir()), WithGitHubURL(url), WithPullLimit(tt.limit))
+			if err != nil {
+				t.Fatal(err)
+			}
+			pulled, err := r.Pull(context.Background(), t.TempDir(), wf)
+			if err != nil || len(pulled) != 4 {
+				t.Fatalf("Pull: %d pulled, %v", len(pulled), err)
+			}
+			g.mu.Lock()
+			defer g.mu.Unlock()
+			if g.max != tt.limit {
+				t.Errorf("at most %d fetches at once, want %d (WithPullLimit)", g.max, tt.limit)
+			}
+		})
+	}
+	if _, err := NewResolver(WithPullLimit(0)); err == nil {
+		t.Error("WithPullLimit(0): no error")
 	}
 }

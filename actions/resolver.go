@@ -24,7 +24,9 @@ type Resolver struct {
 	repoDir  string
 	git      string
 	log      *slog.Logger
-	parser   *workflow.YAMLParser
+	// pullLimit bounds Pull's concurrent fetches (WithPullLimit).
+	pullLimit int
+	parser    *workflow.YAMLParser
 
 	// shared is common to a Resolver and the copies InRepo makes.
 	shared *shared
@@ -40,6 +42,9 @@ type shared struct {
 	shas    map[string]string           // repo key@ref → commit SHA
 	meta    map[string]*workflow.Action // action dir inside an entry → metadata
 }
+
+// defaultPullLimit is how many fetches Pull runs at once by default.
+const defaultPullLimit = 8
 
 // NewResolver returns a Resolver configured by opts. It does no I/O.
 func NewResolver(opts ...Option) (*Resolver, error) {
@@ -61,6 +66,9 @@ func NewResolver(opts ...Option) (*Resolver, error) {
 	}
 	if r.git == "" {
 		r.git = "git"
+	}
+	if r.pullLimit == 0 {
+		r.pullLimit = defaultPullLimit
 	}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)

@@ -348,12 +348,12 @@ func TestActionsLocal(t *testing.T) {
 	}
 }
 
-// remoteServer serves octo/greet-action, octo/workflows and octo/data,
-// each tagged v1, from testdata/actions-run/remote.
+// remoteServer serves octo/greet-action, octo/workflows, octo/data and
+// octo/outer-action, each tagged v1 (and at branch main), from testdata/actions-run/remote.
 func remoteServer(t *testing.T) *actionstest.Server {
 	t.Helper()
 	srv := actionstest.NewServer(t)
-	for _, name := range []string{"greet-action", "workflows", "data"} {
+	for _, name := range []string{"greet-action", "workflows", "data", "outer-action"} {
 		repo := srv.NewRepo(t, "octo", name)
 		dir := filepath.Join(actionsRoot(t), "remote", name)
 		repo.Commit("v1 of "+name, actionstest.ReadTree(t, dir))
@@ -437,4 +437,41 @@ func TestActionsRemote(t *testing.T) {
 			t.Errorf("no clear error naming the missing action:\n%s", r.events.String())
 		}
 	})
+}
+
+// TestActionsRemoteContext: each step of a remote composite action sees
+// that action's owner/repo, ref and directory in github.action_repository,
+// github.action_ref and github.action_path, and in their GITHUB_*
+// variables, also in a composite called by another; the job's own steps
+// see none (actions/runner src/Runner.Worker/ActionRunner.cs, "Set
+// GITHUB_ACTION_REPOSITORY"; Handlers/CompositeActionHandler.cs, "Set
+// GITHUB_ACTION_PATH").
+func TestActionsRemoteContext(t *testing.T) {
+	t.Parallel()
+	srv := remoteServer(t)
+	res, err := actions.NewResolver(actions.WithCacheDir(t.TempDir()), actions.WithGitHubURL(srv.URL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := runFile(t, filepath.Join(actionsRoot(t), "remote-context.yml"), runOpts{resolver: res})
+	if r.res.Result != schedule.Success {
+		t.Fatalf("result %s\n%s", r.res.Result, r.events)
+	}
+	tests := []struct {
+		where, line string
+	}{
+		{where: "outer, first step", line: "outer before expr=octo/outer-action@main env=octo/outer-action@main"},
+		{where: "outer, first step", line: "outer before path=own"},
+		{where: "nested composite, expression", line: "greet expr=octo/greet-action@v1"},
+		{where: "nested composite, variables", line: "action repository=octo/greet-action ref=v1"},
+		{where: "nested composite, path", line: "greet path=own"},
+		{where: "outer, after the nested one", line: "outer after expr=octo/outer-action@main env=octo/outer-action@main"},
+		{where: "outer, after the nested one", line: "outer after path=own"},
+		{where: "the job's own step", line: "job step expr=[@] env=[unset]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.where, func(t *testing.T) {
+			r.events.WantLines(t, "nested", tt.line)
+		})
+	}
 }

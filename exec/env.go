@@ -81,6 +81,21 @@ type frame struct {
 	key        string // the step's place in the job: "2", or "2/0" inside the composite at step 2 (stepKey)
 }
 
+// actionRepository is the owner/repo and ref of the action whose steps
+// run in f ("actions/checkout", "v4"), and empty for ./path and $/path
+// actions, as the runner sets github.action_repository and
+// github.action_ref for an action and, through the copy of the github
+// context each embedded step gets, for every step of a composite action
+// (actions/runner src/Runner.Worker/ActionRunner.cs, "Set
+// GITHUB_ACTION_REPOSITORY"; Handlers/CompositeActionHandler.cs).
+func (f *frame) actionRepository() (repo, ref string) {
+	r, err := workflow.ParseReference(f.actionRef)
+	if err != nil || r.Kind != workflow.RepoRef {
+		return "", ""
+	}
+	return r.Owner + "/" + r.Repo, r.Ref
+}
+
 // scope builds the expression scope for the job at this moment.
 func (j *jobRun) scope(f *frame, status Result) *expr.Scope {
 	ctxs := j.job.BaseContexts()
@@ -101,11 +116,12 @@ func (j *jobRun) scope(f *frame, status Result) *expr.Scope {
 			steps = f.steps
 		}
 		if f.actionPath != "" {
-			gh = make(map[string]any, len(j.github)+1)
+			gh = make(map[string]any, len(j.github))
 			for k, v := range j.github {
 				gh[k] = v
 			}
 			gh["action_path"] = f.actionPath
+			gh["action_repository"], gh["action_ref"] = f.actionRepository()
 		}
 	}
 	ctxs["github"] = gh
@@ -350,13 +366,7 @@ func (j *jobRun) defaultEnv(f *frame, stepID string, files *commandFiles) map[st
 	}
 	if f != nil && f.actionPath != "" {
 		m["GITHUB_ACTION_PATH"] = f.actionPath
-		// owner/repo and ref of a remote action ("actions/checkout",
-		// "v4"); empty for ./path and $/path ones, as on GitHub.
-		m["GITHUB_ACTION_REPOSITORY"], m["GITHUB_ACTION_REF"] = "", ""
-		if ref, err := workflow.ParseReference(f.actionRef); err == nil && ref.Kind == workflow.RepoRef {
-			m["GITHUB_ACTION_REPOSITORY"] = ref.Owner + "/" + ref.Repo
-			m["GITHUB_ACTION_REF"] = ref.Ref
-		}
+		m["GITHUB_ACTION_REPOSITORY"], m["GITHUB_ACTION_REF"] = f.actionRepository()
 	}
 	if files != nil {
 		m["GITHUB_ENV"] = files.env

@@ -409,26 +409,43 @@ func (j *jobRun) run(ctx context.Context) schedule.Outcome {
 	case j.failed:
 		result = Failure
 	}
-	return schedule.Outcome{Result: result, Outputs: j.outputs(result)}
+	outputs, ok := j.outputs(result)
+	if !ok {
+		result = Failure
+	}
+	return schedule.Outcome{Result: result, Outputs: outputs}
 }
 
-// outputs evaluates jobs.<id>.outputs once the steps are done.
-func (j *jobRun) outputs(result Result) map[string]string {
+// outputs evaluates jobs.<id>.outputs once the steps are done, as the
+// runner does (actions/runner src/Runner.Worker/JobExtension.cs,
+// "Evaluate and set job outputs"): an empty output is left out, an output
+// holding a masked value is dropped with GitHub's warning, so the jobs
+// that need this one see an empty string, and an output that fails to
+// evaluate fails the job (ok false).
+func (j *jobRun) outputs(result Result) (map[string]string, bool) {
 	outs := j.job.Def.Outputs
 	if outs.Len() == 0 {
-		return nil
+		return nil, true
 	}
 	scope := j.scope(nil, result)
 	m := make(map[string]string, outs.Len())
 	for _, kv := range outs.Entries {
 		v, err := j.evalString(kv.Value.Value, scope)
 		if err != nil {
-			j.logf("warning", "jobs.%s.outputs.%s: %v", j.job.ID, kv.Key.Value, err)
+			j.logf("error", "Fail to evaluate job outputs")
+			j.logf("error", "jobs.%s.outputs.%s: %v", j.job.ID, kv.Key.Value, err)
+			return nil, false
+		}
+		switch {
+		case v == "":
+			continue
+		case j.r.masker.Mask(v) != v:
+			j.logf("warning", "Skip output '%s' since it may contain secret.", kv.Key.Value)
 			continue
 		}
 		m[kv.Key.Value] = v
 	}
-	return m
+	return m, true
 }
 
 // jobSpec decides where the job runs.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -341,4 +342,80 @@ func TestRunForceStop(t *testing.T) {
 		t.Errorf("job result %s, want cancelled\n%s", got, r.events)
 	}
 	exectest.WaitGone(t, pid)
+}
+
+// TestRunStepIfSeesStepEnv: a step's own env is in the env context of its
+// if: (actions/runner src/Runner.Worker/StepsRunner.cs, "Evaluate and merge
+// step env"), and an env that fails to evaluate fails the step before its
+// if: is looked at.
+func TestRunStepIfSeesStepEnv(t *testing.T) {
+	t.Parallel()
+	r := runFile(t, td("stepenv.yml"), runOpts{})
+	tests := []struct {
+		job, step string
+		want      schedule.Result
+		line      string
+	}{
+		{job: "env", step: "own env", want: schedule.Success, line: "ran own env X=yes"},
+		{job: "env", step: "own env overrides workflow", want: schedule.Success, line: "ran override LEVEL=step"},
+		{job: "env", step: "own env from an expression", want: schedule.Success, line: "ran expression Y=job-step"},
+		{job: "env", step: "own env over GITHUB_ENV", want: schedule.Success, line: "ran over file FROM_FILE=step"},
+		{job: "env", step: "GITHUB_ENV without own env", want: schedule.Success, line: "ran file FROM_FILE=file"},
+		{job: "env", step: "not the next step's env", want: schedule.Skipped},
+		{job: "bad-env", step: "env that cannot be evaluated", want: schedule.Failure},
+	}
+	for _, tt := range tests {
+		t.Run(tt.step, func(t *testing.T) {
+			if e := r.events.Step(tt.job, tt.step); e.Result != tt.want {
+				t.Errorf("step %q: result %q, want %q\n%s", tt.step, e.Result, tt.want, r.events)
+			}
+			if tt.line != "" {
+				r.events.WantLines(t, tt.job, tt.line)
+			}
+		})
+	}
+	notLines(t, r, "must not run")
+	if got := r.res.Jobs["bad-env"].Result; got != schedule.Failure {
+		t.Errorf("job bad-env: %s, want failure", got)
+	}
+}
+
+// TestRunJobOutputsWithSecrets: a job output that contains a masked value
+// is dropped with GitHub's warning, so its consumer sees ""; an output that
+// cannot be evaluated fails the job (actions/runner
+// src/Runner.Worker/JobExtension.cs, "Evaluate and set job outputs").
+func TestRunJobOutputsWithSecrets(t *testing.T) {
+	t.Parallel()
+	r := runFile(t, td("outputs-secret.yml"), runOpts{secrets: map[string]any{"MY_SECRET": "top-secret-value"}})
+	tests := []struct {
+		output  string
+		want    string // in the produce job's outputs, "" for dropped
+		line    string // what consume prints
+		warning bool
+	}{
+		{output: "plain", want: "just-text", line: "plain=[just-text]"},
+		{output: "secret", line: "secret=[]", warning: true},
+		{output: "embedded", line: "embedded=[]", warning: true},
+		{output: "masked", line: "masked=[]", warning: true},
+		{output: "empty", line: "empty=[]"},
+	}
+	outs := r.res.Jobs["produce"].Outputs
+	for _, tt := range tests {
+		t.Run(tt.output, func(t *testing.T) {
+			got, set := outs[tt.output]
+			if got != tt.want || set != (tt.want != "") {
+				t.Errorf("output %s = %q (set %v), want %q", tt.output, got, set, tt.want)
+			}
+			r.events.WantLines(t, "consume", tt.line)
+			warning := "warning: Skip output '" + tt.output + "' since it may contain secret."
+			if has := slices.Contains(r.events.Lines("produce"), warning); has != tt.warning {
+				t.Errorf("warning %q shown: %v, want %v\n%s", warning, has, tt.warning, r.events)
+			}
+		})
+	}
+	notLines(t, r, "top-secret-value")
+	if got := r.res.Jobs["bad"].Result; got != schedule.Failure {
+		t.Errorf("job with an output that fails to evaluate: %s, want failure", got)
+	}
+	r.events.WantLines(t, "bad", "error: Fail to evaluate job outputs")
 }

@@ -40,7 +40,20 @@ func (j *jobRun) runOne(ctx context.Context, st *workflow.Step, index int, f *fr
 		stepsCtx = f.steps
 	}
 	cancelled := ctx.Err() != nil
-	scope := j.scope(f, "")
+	// The step's env joins the env context before its if: is evaluated, so
+	// `if: env.X == 'yes'` sees the step's own X; an env that fails to
+	// evaluate fails the step without evaluating the if (actions/runner
+	// src/Runner.Worker/StepsRunner.cs, "Evaluate and merge step env";
+	// Handlers/CompositeActionHandler.cs likewise for embedded steps).
+	sf, err := j.stepFrame(st, stepKey(f, index), f)
+	if err != nil {
+		j.r.emit(Event{Kind: StepStarted, Job: j.name, Step: name})
+		j.stepLog(name, "error", fmt.Sprintf("env: %v", err))
+		j.failed = true
+		record(stepsCtx, id, explicit, stepResult{outcome: Failure}, Failure)
+		j.r.emit(Event{Kind: StepFinished, Job: j.name, Step: name, Result: Failure, Outcome: Failure})
+		return
+	}
 	ifSrc := ""
 	if st.If != nil {
 		ifSrc = st.If.Value
@@ -49,7 +62,7 @@ func (j *jobRun) runOne(ctx context.Context, st *workflow.Step, index int, f *fr
 	ok := false
 	if err == nil {
 		var v any
-		v, err = cond.Eval(scope)
+		v, err = cond.Eval(j.scope(sf, ""))
 		ok = expr.Truthy(v)
 	}
 	if err != nil {
@@ -71,7 +84,7 @@ func (j *jobRun) runOne(ctx context.Context, st *workflow.Step, index int, f *fr
 	}
 	start := time.Now()
 	j.r.emit(Event{Kind: StepStarted, Job: j.name, Step: name})
-	res := j.execStep(runCtx, st, stepKey(f, index), id, name, f)
+	res := j.execStep(runCtx, st, id, name, sf)
 	conclusion := res.outcome
 	if res.outcome == Failure {
 		coe, err := j.evalBool(st.ContinueOnError, false, j.scope(f, ""))
@@ -175,13 +188,9 @@ func (j *jobRun) stepName(st *workflow.Step, f *frame) string {
 	return "step"
 }
 
-// execStep runs a step's run: or uses:, with its env and timeout.
-func (j *jobRun) execStep(ctx context.Context, st *workflow.Step, key, id, name string, parent *frame) stepResult {
-	f, err := j.stepFrame(st, key, parent)
-	if err != nil {
-		j.stepLog(name, "error", fmt.Sprintf("env: %v", err))
-		return stepResult{outcome: Failure}
-	}
+// execStep runs a step's run: or uses:, in its frame f (stepFrame), with
+// its timeout.
+func (j *jobRun) execStep(ctx context.Context, st *workflow.Step, id, name string, f *frame) stepResult {
 	if st.TimeoutMinutes != nil {
 		m, err := j.floatValue(st.TimeoutMinutes)
 		if err != nil {

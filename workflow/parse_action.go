@@ -8,9 +8,7 @@ import (
 )
 
 var (
-	actionKeys      = []string{"name", "description", "author", "inputs", "outputs", "runs", "branding"}
-	actionInputKeys = []string{"description", "required", "default", "deprecationMessage"}
-	runsKeys        = map[string][]string{
+	runsKeys = map[string][]string{
 		"composite": {"using", "steps"},
 		"docker":    {"using", "image", "env", "entrypoint", "args", "pre-entrypoint", "post-entrypoint", "pre-if", "post-if"},
 		"node":      {"using", "main", "pre", "post", "pre-if", "post-if"},
@@ -18,10 +16,15 @@ var (
 	usingValues = []string{"composite", "docker", "node12", "node16", "node20", "node24"}
 )
 
-// action reads an action.yml.
+// action reads an action.yml. Like the runner, it requires only runs (and
+// what its using needs): the top level and each input are loose mappings in
+// the runner's schema, so name, unknown keys (author, branding, an input's
+// type) and an output without value load there and here
+// (actions/runner src/Runner.Worker/action_yaml.json, "action-root",
+// "input", "output-definition"; ActionManifestManager.cs).
 func (w *walker) action(root *yaml.Node) *Action {
 	a := &Action{File: w.file, Pos: posOf(root)}
-	ok := w.mapping(root, "action", actionKeys, func(k *String, v *yaml.Node) {
+	ok := w.mapping(root, "action", nil, func(k *String, v *yaml.Node) {
 		switch k.Value {
 		case "name":
 			a.Name = w.str(v, "name")
@@ -42,18 +45,8 @@ func (w *walker) action(root *yaml.Node) *Action {
 	if !ok || isNull(w.resolve(root)) {
 		return a
 	}
-	if a.Name == nil {
-		w.errorf(a.Pos, KindKey, `missing key "name" in action metadata`)
-	}
 	if a.Runs == nil {
 		w.errorf(a.Pos, KindKey, `missing key "runs" in action metadata: it says how the action runs (composite, docker or node)`)
-	}
-	if a.Runs.IsComposite() {
-		for _, o := range a.Outputs {
-			if o.Value == nil {
-				w.errorf(o.Pos, KindKey, "missing key \"value\" in output %q of a composite action", o.Name.Value)
-			}
-		}
 	}
 	return a
 }
@@ -63,7 +56,7 @@ func (w *walker) actionInputs(n *yaml.Node) []*ActionInput {
 	w.mapping(n, "inputs", nil, func(name *String, v *yaml.Node) {
 		in := &ActionInput{Name: *name, Pos: posOf(w.resolve(v))}
 		what := "inputs." + name.Value
-		w.mapping(v, what, actionInputKeys, func(k *String, v *yaml.Node) {
+		w.mapping(v, what, nil, func(k *String, v *yaml.Node) {
 			kw := what + "." + k.Value
 			switch k.Value {
 			case "description":

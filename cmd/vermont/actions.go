@@ -4,6 +4,8 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
@@ -15,7 +17,7 @@ import (
 
 // runActions dispatches `vermont actions <subcommand>`.
 func runActions(ctx context.Context, args []string, io stdio) int {
-	const usage = "usage: vermont actions pull [-W PATH] [--action-cache DIR] [--github-url URL] [--token-env VAR]"
+	const usage = "usage: vermont actions pull [-W PATH] [-c N] [--action-cache DIR] [--github-url URL] [--token-env VAR]"
 	switch {
 	case len(args) > 0 && args[0] == "pull":
 		return runActionsPull(ctx, args[1:], io)
@@ -37,11 +39,13 @@ func runActionsPull(ctx context.Context, args []string, io stdio) int {
 	cache := fset.String("action-cache", "", "action cache directory (default: the user cache dir's vermont/actions)")
 	server := fset.String("github-url", "https://github.com", "server to fetch owner/repo from, as URL/owner/repo")
 	tokenEnv := fset.String("token-env", "", "environment variable holding a token for private repositories")
+	limit := fset.Int("c", 8, "repositories fetched at once")
 	fset.Usage = func() {
-		fmt.Fprintln(io.err, "usage: vermont actions pull [-W PATH] [--action-cache DIR] [--github-url URL] [--token-env VAR]\n\n"+
+		fmt.Fprintln(io.err, "usage: vermont actions pull [-W PATH] [-c N] [--action-cache DIR] [--github-url URL] [--token-env VAR]\n\n"+
 			"Fetches every action and reusable workflow that the workflows use (in steps, in jobs,\n"+
 			"and inside composite actions and called workflows) into the action cache, so that\n"+
 			"runs can then work offline. Moving refs (branches, tags) are fetched again.\n"+
+			"Up to -c repositories are fetched at once.\n"+
 			"Local ./ actions are read relative to the repository that holds PATH.\n\nflags:")
 		fset.PrintDefaults()
 	}
@@ -52,7 +56,7 @@ func runActionsPull(ctx context.Context, args []string, io stdio) int {
 		fmt.Fprintf(io.err, "vermont actions pull: unexpected argument %q (give workflows with -W)\n", fset.Arg(0))
 		return 2
 	}
-	r, err := newResolver(*cache, *server, *tokenEnv)
+	r, err := newResolver(*cache, *server, *tokenEnv, actions.WithLogger(warnLogger(io.err)), actions.WithPullLimit(*limit))
 	if err != nil {
 		fmt.Fprintf(io.err, "vermont actions pull: %v\n", err)
 		return 2
@@ -94,6 +98,12 @@ func newResolver(cache, server, tokenEnv string, extra ...actions.Option) (*acti
 		opts = append(opts, actions.WithToken(token))
 	}
 	return actions.NewResolver(opts...)
+}
+
+// warnLogger logs the resolver's warnings (such as a fetch that had to
+// fall back from a shallow one) on w; its routine messages stay quiet.
+func warnLogger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelWarn}))
 }
 
 // readWorkflows parses the workflow file at path, or the workflow files

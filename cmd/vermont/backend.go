@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 	"sync"
 
@@ -50,12 +51,12 @@ func (b *backendFlags) open(ctx context.Context, hostBackend exec.Backend) (exec
 
 // resolver returns the action resolver for a repository. The token is
 // optional here: public actions need none.
-func (b *backendFlags) resolver(repoRoot string) (*actions.Resolver, error) {
+func (b *backendFlags) resolver(repoRoot string, log *slog.Logger) (*actions.Resolver, error) {
 	tokenEnv := b.tokenEnv
 	if os.Getenv(tokenEnv) == "" {
 		tokenEnv = ""
 	}
-	return newResolver(b.actionCache, b.githubURL, tokenEnv, actions.WithOffline(b.offline), actions.WithRepoDir(repoRoot))
+	return newResolver(b.actionCache, b.githubURL, tokenEnv, actions.WithOffline(b.offline), actions.WithRepoDir(repoRoot), actions.WithLogger(log))
 }
 
 // router sends each job to the host or to containerd.

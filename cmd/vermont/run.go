@@ -454,7 +454,7 @@ func (f *runFlags) execute(ctx context.Context, plans []runPlan, base *baseConte
 		defer stop()
 		opts = append(opts, opt)
 	}
-	res, err := f.backend.resolver(repo.Root)
+	res, err := f.backend.resolver(repo.Root, warnLogger(io.err))
 	if err != nil {
 		fmt.Fprintf(io.err, "vermont run: %v\n", err)
 		return 1
