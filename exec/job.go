@@ -295,6 +295,8 @@ type jobRun struct {
 	// resultsToken is the job's ACTIONS_RUNTIME_TOKEN, made when its first
 	// action runs (addResultsEnv).
 	resultsToken string
+	// matchers are the problem matchers steps have registered.
+	matchers matcherSet
 	// done is the job context's Done channel: cancelled() reads it at the
 	// moment of evaluation.
 	done <-chan struct{}

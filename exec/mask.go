@@ -8,7 +8,9 @@ import (
 
 // Masker replaces secret values with "***". GitHub masks every secret and
 // every value given to ::add-mask::, and, for a value spanning several lines,
-// each of its lines, so that a secret printed piecewise is still hidden.
+// each of its lines, so that a secret printed piecewise is still hidden;
+// and each of those in the encoded forms of valueEncoders (base64, URL,
+// JSON, ...).
 // A Masker is safe for concurrent use; the zero value masks nothing.
 type Masker struct {
 	mu       sync.RWMutex
@@ -27,9 +29,11 @@ func (m *Masker) Add(values ...string) {
 	changed := false
 	for _, v := range values {
 		for _, part := range maskParts(v) {
-			if !contains(m.values, part) {
-				m.values = append(m.values, part)
-				changed = true
+			for _, form := range encodedForms(part) {
+				if !contains(m.values, form) {
+					m.values = append(m.values, form)
+					changed = true
+				}
 			}
 		}
 	}
@@ -42,6 +46,18 @@ func (m *Masker) Add(values ...string) {
 		pairs = append(pairs, v, "***")
 	}
 	m.replacer = strings.NewReplacer(pairs...)
+}
+
+// encodedForms returns part and each non-empty form the runner's value
+// encoders give it (see valueEncoders), never one shorter than minMaskLen.
+func encodedForms(part string) []string {
+	forms := []string{part}
+	for _, e := range valueEncoders {
+		if f := e.encode(part); len(strings.TrimSpace(f)) >= minMaskLen && !contains(forms, f) {
+			forms = append(forms, f)
+		}
+	}
+	return forms
 }
 
 // maskParts returns the value and, for a multi-line value, each line of it.

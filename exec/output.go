@@ -21,10 +21,12 @@ type stepOutput struct {
 	outputs map[string]string
 	state   map[string]string
 	bufs    map[string]*lineBuffer
+	// matchers are the step's problem matchers, with their state.
+	matchers []*issueMatcher
 }
 
 func (j *jobRun) newOutput(step string, env []string) *stepOutput {
-	o := &stepOutput{j: j, step: step, bufs: map[string]*lineBuffer{}}
+	o := &stepOutput{j: j, step: step, bufs: map[string]*lineBuffer{}, matchers: j.matchers.fresh()}
 	for _, kv := range env {
 		if kv == "ACTIONS_ALLOW_UNSECURE_COMMANDS=true" {
 			o.unsafe = true
@@ -88,12 +90,12 @@ func (o *stepOutput) line(stream, line string) {
 			o.stop = ""
 			return
 		}
-		o.emit(stream, "", line)
+		o.output(stream, line)
 		return
 	}
 	cmd, ok := parseCommand(line)
 	if !ok {
-		o.emit(stream, "", line)
+		o.output(stream, line)
 		return
 	}
 	if o.echo {
@@ -119,6 +121,18 @@ func (o *stepOutput) command(stream, line string, c workflowCommand) {
 		}
 	case "notice", "warning", "error":
 		o.emit(stream, c.Name, annotation(c))
+	case "add-matcher", "remove-matcher":
+		var err error
+		if c.Name == "add-matcher" {
+			err = o.addMatcher(stream, c.Data)
+		} else {
+			err = o.removeMatcher(stream, c)
+		}
+		if err != nil {
+			o.failed = true
+			o.emit(stream, "error", fmt.Sprintf("Unable to process command '%s' successfully.", line))
+			o.emit(stream, "error", err.Error())
+		}
 	case "stop-commands":
 		o.stop = c.Data
 	case "echo":
@@ -168,6 +182,16 @@ func annotation(c workflowCommand) string {
 		loc.WriteString(t + ": ")
 	}
 	return loc.String() + c.Data
+}
+
+// output emits a line that is not a command: as an annotation when a
+// problem matcher matches it, else as it is.
+func (o *stepOutput) output(stream, line string) {
+	if level, c, ok := o.matchLine(line); ok {
+		o.emit(stream, level, annotation(c))
+		return
+	}
+	o.emit(stream, "", line)
 }
 
 func (o *stepOutput) emit(stream, level, line string) {

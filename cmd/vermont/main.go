@@ -43,6 +43,7 @@ var commands = []command{
 	{"pool", "keep a pool of warm ephemeral runners and serve GitHub webhooks", runPool},
 	{"image", "import, list and remove the images container jobs run from", runImage},
 	{"prune", "remove containers, snapshots and leases that crashed runs left in containerd", runPrune},
+	{"version", "print the version and the commit this binary was built from (also --version)", runVersion},
 }
 
 func main() {
@@ -90,6 +91,9 @@ func run(ctx context.Context, args []string, io stdio) int {
 			return 2
 		}
 		return 0
+	}
+	if args[0] == "--version" || args[0] == "-version" {
+		return runVersion(ctx, args[1:], io)
 	}
 	for _, c := range commands {
 		if c.name == args[0] {

@@ -136,6 +136,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		r.step("npm "+n.dir, func() (string, error) { return n.install(r, o.ci, exec.LookPath) })
 	}
+	r.step("tracked files under 1 MB", func() (string, error) { return "", checkTrackedSizes(r.ctx, ".", maxTrackedSize) })
 	r.step("gofmt -l", func() (string, error) { return "", checkGofmt(r) })
 	r.step("go vet ./...", func() (string, error) { return "", r.cmd(nil, "go", "vet", "./...") })
 	r.step("GOOS=windows go build ./...", func() (string, error) {

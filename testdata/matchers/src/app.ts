@@ -1,0 +1,1 @@
+x: number = "a"
