@@ -128,32 +128,31 @@ func (b *Box) OpenSealed(repo, keyIDGiven, encryptedValue string) ([]byte, error
 }
 
 // Encrypt encrypts plaintext for storage with AES-256-GCM under a subkey of
-// the service key. context binds the ciphertext to where it is stored (such
-// as "repo owner/name secret NAME"), so a value copied to another row does
-// not decrypt. The result is nonce || ciphertext || tag.
-func (b *Box) Encrypt(context string, plaintext []byte) ([]byte, error) {
+// the service key, with a random nonce. context binds the ciphertext to
+// where it is stored (such as "repo 7 secret NAME"), so a value copied to
+// another row does not decrypt.
+func (b *Box) Encrypt(context string, plaintext []byte) (nonce, ciphertext []byte, err error) {
 	aead, err := b.aead()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	nonce := make([]byte, aead.NonceSize(), aead.NonceSize()+len(plaintext)+aead.Overhead())
+	nonce = make([]byte, aead.NonceSize())
 	if _, err := io.ReadFull(rand.Reader, nonce); err != nil {
-		return nil, fmt.Errorf("secrets: nonce: %w", err)
+		return nil, nil, fmt.Errorf("secrets: nonce: %w", err)
 	}
-	return aead.Seal(nonce, nonce, plaintext, []byte(context)), nil
+	return nonce, aead.Seal(nil, nonce, plaintext, []byte(context)), nil
 }
 
 // Decrypt reverses Encrypt for the same context.
-func (b *Box) Decrypt(context string, ciphertext []byte) ([]byte, error) {
+func (b *Box) Decrypt(context string, nonce, ciphertext []byte) ([]byte, error) {
 	aead, err := b.aead()
 	if err != nil {
 		return nil, err
 	}
-	if len(ciphertext) < aead.NonceSize()+aead.Overhead() {
+	if len(nonce) != aead.NonceSize() || len(ciphertext) < aead.Overhead() {
 		return nil, ErrCorrupt
 	}
-	n := aead.NonceSize()
-	out, err := aead.Open(nil, ciphertext[:n], ciphertext[n:], []byte(context))
+	out, err := aead.Open(nil, nonce, ciphertext, []byte(context))
 	if err != nil {
 		return nil, ErrCorrupt
 	}

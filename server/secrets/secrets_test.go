@@ -84,33 +84,36 @@ func TestOpenSealed(t *testing.T) {
 func TestEncryptDecrypt(t *testing.T) {
 	t.Parallel()
 	b := newBox(t)
-	ct, err := b.Encrypt("repo octo/hello secret A", []byte("hunter2"))
+	nonce, ct, err := b.Encrypt("repo octo/hello secret A", []byte("hunter2"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if bytes.Contains(ct, []byte("hunter2")) {
 		t.Fatal("ciphertext contains the plaintext")
 	}
-	ct2, _ := b.Encrypt("repo octo/hello secret A", []byte("hunter2"))
-	if bytes.Equal(ct, ct2) {
+	nonce2, ct2, _ := b.Encrypt("repo octo/hello secret A", []byte("hunter2"))
+	if bytes.Equal(ct, ct2) || bytes.Equal(nonce, nonce2) {
 		t.Fatal("two encryptions of one value are equal: the nonce is not random")
 	}
 	tests := []struct {
 		name    string
 		box     *Box
 		context string
+		nonce   []byte
 		data    []byte
 		wantErr error
 	}{
-		{name: "ok", box: b, context: "repo octo/hello secret A", data: ct},
-		{name: "other context", box: b, context: "repo octo/hello secret B", data: ct, wantErr: ErrCorrupt},
-		{name: "other key", box: newBox(t), context: "repo octo/hello secret A", data: ct, wantErr: ErrCorrupt},
-		{name: "flipped bit", box: b, context: "repo octo/hello secret A", data: flip(ct), wantErr: ErrCorrupt},
-		{name: "short", box: b, context: "repo octo/hello secret A", data: ct[:10], wantErr: ErrCorrupt},
+		{name: "ok", box: b, context: "repo octo/hello secret A", nonce: nonce, data: ct},
+		{name: "other context", box: b, context: "repo octo/hello secret B", nonce: nonce, data: ct, wantErr: ErrCorrupt},
+		{name: "other key", box: newBox(t), context: "repo octo/hello secret A", nonce: nonce, data: ct, wantErr: ErrCorrupt},
+		{name: "other nonce", box: b, context: "repo octo/hello secret A", nonce: nonce2, data: ct, wantErr: ErrCorrupt},
+		{name: "flipped bit", box: b, context: "repo octo/hello secret A", nonce: nonce, data: flip(ct), wantErr: ErrCorrupt},
+		{name: "short", box: b, context: "repo octo/hello secret A", nonce: nonce, data: ct[:10], wantErr: ErrCorrupt},
+		{name: "no nonce", box: b, context: "repo octo/hello secret A", data: ct, wantErr: ErrCorrupt},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := tt.box.Decrypt(tt.context, tt.data)
+			got, err := tt.box.Decrypt(tt.context, tt.nonce, tt.data)
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("Decrypt: err %v, want %v", err, tt.wantErr)
 			}
