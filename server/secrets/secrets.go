@@ -167,3 +167,17 @@ func (b *Box) aead() (cipher.AEAD, error) {
 	}
 	return cipher.NewGCM(c)
 }
+
+// SubKey returns a 32-byte key for purpose derived from the service key,
+// for other uses of it (such as signing download URLs); distinct purposes
+// give independent keys.
+func (b *Box) SubKey(purpose string) [32]byte {
+	return b.derive("subkey: " + purpose)
+}
+
+// RowContext is the context a repository's secret is encrypted under at
+// rest (Encrypt, Decrypt): repoID is the repository's id in the store (0 for
+// the service-wide secrets), name the secret's name as stored.
+func RowContext(repoID int64, name string) string {
+	return "repository " + strconv.FormatInt(repoID, 10) + " secret " + name
+}
