@@ -17,8 +17,8 @@ type Control interface {
 	// Rerun queues a new attempt of run, of its failed jobs only with
 	// failedOnly. A run not completed is store.ErrConflict.
 	Rerun(ctx context.Context, run store.Run, actor string, failedOnly bool) error
-	// Dispatch starts a workflow_dispatch run.
-	Dispatch(ctx context.Context, d Dispatch) error
+	// Dispatch queues a workflow_dispatch run and returns it.
+	Dispatch(ctx context.Context, d Dispatch) (store.Run, error)
 	// RepositoryDispatch delivers a repository_dispatch event.
 	RepositoryDispatch(ctx context.Context, repo store.Repository, eventType string, clientPayload json.RawMessage, actor string) error
 }

@@ -372,27 +372,26 @@ func (c *testControl) Rerun(ctx context.Context, run store.Run, actor string, fa
 	return err
 }
 
-func (c *testControl) Dispatch(ctx context.Context, d Dispatch) error {
+func (c *testControl) Dispatch(ctx context.Context, d Dispatch) (store.Run, error) {
 	src, err := os.ReadFile(filepath.Join(c.workflows, filepath.Base(d.Workflow.Path)))
 	if err != nil {
-		return err
+		return store.Run{}, err
 	}
 	wf, err := workflow.NewParser().Parse(d.Workflow.Path, src)
 	if err != nil {
-		return err
+		return store.Run{}, err
 	}
 	if d.Ref != "main" && d.Ref != "refs/heads/main" {
-		return &InvalidError{Message: "No ref found for: " + d.Ref}
+		return store.Run{}, &InvalidError{Message: "No ref found for: " + d.Ref}
 	}
 	inputs, err := ValidateInputs(wf, d.Inputs)
 	if err != nil {
-		return err
+		return store.Run{}, err
 	}
 	raw, _ := json.Marshal(inputs)
 	c.record("dispatch " + d.Workflow.Path + " " + string(raw) + " by " + d.Actor)
-	_, err = c.store.CreateRun(ctx, store.NewRun{RepoID: d.Repo.ID, WorkflowPath: d.Workflow.Path, WorkflowName: d.Workflow.Name,
+	return c.store.CreateRun(ctx, store.NewRun{RepoID: d.Repo.ID, WorkflowPath: d.Workflow.Path, WorkflowName: d.Workflow.Name,
 		Event: "workflow_dispatch", HeadBranch: "main", Ref: "refs/heads/main", Actor: d.Actor, Inputs: raw})
-	return err
 }
 
 func (c *testControl) RepositoryDispatch(ctx context.Context, repo store.Repository, eventType string, payload json.RawMessage, actor string) error {

@@ -102,8 +102,9 @@ func (a *API) dispatch(w http.ResponseWriter, r *http.Request, c *call) error {
 		return err
 	}
 	var body struct {
-		Ref    *string        `json:"ref"`
-		Inputs map[string]any `json:"inputs"`
+		Ref              *string        `json:"ref"`
+		Inputs           map[string]any `json:"inputs"`
+		ReturnRunDetails bool           `json:"return_run_details"`
 	}
 	if err := decodeBody(r, &body); err != nil {
 		return err
@@ -111,11 +112,16 @@ func (a *API) dispatch(w http.ResponseWriter, r *http.Request, c *call) error {
 	if body.Ref == nil || *body.Ref == "" {
 		return httpError(http.StatusUnprocessableEntity, "Invalid request.\n\n\"ref\" wasn't supplied.", "")
 	}
-	err = a.control.Dispatch(r.Context(), Dispatch{Repo: c.repo, Workflow: wf, Ref: *body.Ref, Inputs: body.Inputs, Actor: c.user.login})
+	run, err := a.control.Dispatch(r.Context(), Dispatch{Repo: c.repo, Workflow: wf, Ref: *body.Ref, Inputs: body.Inputs, Actor: c.user.login})
 	if err != nil {
 		return controlError(err, "Conflict")
 	}
-	w.WriteHeader(http.StatusNoContent)
+	if !body.ReturnRunDetails {
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
+	full := toRun(c, c.repo, run, nil)
+	writeJSON(w, http.StatusOK, &github.WorkflowDispatchRunDetails{WorkflowRunID: full.ID, RunURL: full.URL, HTMLURL: full.HTMLURL})
 	return nil
 }
 
