@@ -33,6 +33,7 @@ type Store struct {
 	retention time.Duration
 	flush     time.Duration
 	lines     int
+	codec     codec
 }
 
 // Option configures Open.
@@ -94,6 +95,11 @@ func Open(ctx context.Context, dir string, opts ...Option) (*Store, error) {
 	if s.flush == 0 {
 		s.flush, s.lines = 100*time.Millisecond, 1000
 	}
+	c, err := newCodec()
+	if err != nil {
+		return nil, err
+	}
+	s.codec = c
 	db, err := openSQLite(ctx, dir)
 	if err != nil {
 		return nil, err
@@ -107,7 +113,10 @@ func Open(ctx context.Context, dir string, opts ...Option) (*Store, error) {
 }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.codec.dec.Close()
+	return s.db.Close()
+}
 
 // Dir is the directory the database lives in.
 func (s *Store) Dir() string { return s.dir }
