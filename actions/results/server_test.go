@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -456,5 +457,31 @@ func TestCacheEviction(t *testing.T) {
 	c.saveCache("d", "v1", []byte("x")) // a and c idle for 8 days: they go
 	if hit("a") || hit("c") || !hit("d") {
 		t.Fatalf("after 8 idle days: a %v, c %v, d %v; want only d", hit("a"), hit("c"), hit("d"))
+	}
+}
+
+// TestRunArtifacts lists a run's finalized artifacts with their content's
+// path; an upload not finalized is not one of them.
+func TestRunArtifacts(t *testing.T) {
+	s, hs := newTestServer(t)
+	c := &client{t: t, srv: hs, token: s.Token("7", "build")}
+	u := c.ok("ArtifactService/CreateArtifact", with(ids("7", "build"), "name", "dist"))["signed_upload_url"].(string)
+	if code, b := do(t, http.MethodPut, u, []byte("hello")); code != http.StatusCreated {
+		t.Fatalf("put blob: %d %s", code, b)
+	}
+	c.ok("ArtifactService/FinalizeArtifact", with(ids("7", "build"), "name", "dist", "size", "5"))
+	c.ok("ArtifactService/CreateArtifact", with(ids("7", "build"), "name", "unfinished"))
+	arts, err := s.RunArtifacts("7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(arts) != 1 || arts[0].Name != "dist" || arts[0].Size != 5 || arts[0].Job != "build" {
+		t.Fatalf("RunArtifacts = %+v", arts)
+	}
+	if b, err := os.ReadFile(arts[0].Path); err != nil || string(b) != "hello" {
+		t.Fatalf("content at %s: %q, %v", arts[0].Path, b, err)
+	}
+	if none, err := s.RunArtifacts("8"); err != nil || len(none) != 0 {
+		t.Fatalf("another run: %+v, %v", none, err)
 	}
 }

@@ -2,16 +2,13 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
-	"fmt"
 	"log/slog"
 	"os"
-	"sync"
 
 	"github.com/vermont-ci/vermont/actions"
 	"github.com/vermont-ci/vermont/exec"
-	"github.com/vermont-ci/vermont/exec/containerd"
+	"github.com/vermont-ci/vermont/internal/wiring"
 )
 
 // backendFlags choose where jobs run and how uses: is resolved.
@@ -45,8 +42,14 @@ func (b *backendFlags) register(fs *flag.FlagSet) {
 // host need no daemon: containerd is only contacted when a job needs a
 // container (an image, container:, services) or --containerd asks for it.
 func (b *backendFlags) open(ctx context.Context, hostBackend exec.Backend) (exec.Backend, func(), error) {
-	r := &router{host: hostBackend, always: b.containerd, flags: b}
-	return r, r.close, nil
+	r := wiring.NewRouter(hostBackend, b.containerdConfig())
+	return r, r.Close, nil
+}
+
+// containerdConfig is the containerd part of the flags.
+func (b *backendFlags) containerdConfig() wiring.Containerd {
+	return wiring.Containerd{Always: b.containerd, Pull: b.pull, Address: b.address, Runtime: b.runtime,
+		Snapshotter: b.snapshotter, Network: b.network}
 }
 
 // resolver returns the action resolver for a repository. The token is
@@ -57,103 +60,4 @@ func (b *backendFlags) resolver(repoRoot string, log *slog.Logger) (*actions.Res
 		tokenEnv = ""
 	}
 	return newResolver(b.actionCache, b.githubURL, tokenEnv, actions.WithOffline(b.offline), actions.WithRepoDir(repoRoot), actions.WithLogger(log))
-}
-
-// router sends each job to the host or to containerd.
-type router struct {
-	host   exec.Backend
-	always bool
-	flags  *backendFlags
-	once   sync.Once
-	ctrd   *containerd.Backend
-	err    error
-}
-
-func (r *router) Start(ctx context.Context, spec exec.JobSpec) (exec.StepRunner, error) {
-	if !r.always && spec.Image == "" && len(spec.Services) == 0 {
-		h, err := r.host.Start(ctx, spec)
-		if err != nil {
-			return nil, err
-		}
-		return &hostJob{StepRunner: h, r: r, spec: spec}, nil
-	}
-	b, err := r.containerd(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("job %q needs containers: %w", spec.Job, err)
-	}
-	return b.Start(ctx, spec)
-}
-
-func (r *router) containerd(ctx context.Context) (*containerd.Backend, error) {
-	r.once.Do(func() {
-		opts := []containerd.Option{containerd.WithHost(r.host), containerd.WithNetwork(r.flags.network)}
-		if r.flags.address != "" {
-			opts = append(opts, containerd.WithAddress(r.flags.address))
-		}
-		if r.flags.snapshotter != "" {
-			opts = append(opts, containerd.WithSnapshotter(r.flags.snapshotter))
-		}
-		if r.flags.runtime != "" {
-			opts = append(opts, containerd.WithRuntime(r.flags.runtime))
-		}
-		if r.flags.pull {
-			opts = append(opts, containerd.WithPull())
-		}
-		r.ctrd, r.err = containerd.New(ctx, opts...)
-	})
-	return r.ctrd, r.err
-}
-
-func (r *router) close() {
-	if r.ctrd != nil {
-		r.ctrd.Close()
-	}
-}
-
-// hostJob is a job on the host whose Docker actions (uses: docker://…,
-// runs.using: docker) still run, as on GitHub's Linux runners: containerd is
-// contacted, and a containerd job started beside the host one, only when a
-// step first runs a container.
-type hostJob struct {
-	exec.StepRunner
-	r    *router
-	spec exec.JobSpec
-
-	mu  sync.Mutex // guards ctr; steps run one at a time, Close after them
-	ctr exec.StepRunner
-}
-
-var _ exec.ContainerRunner = (*hostJob)(nil)
-
-// RunContainer runs a Docker action through containerd, connecting first.
-func (h *hostJob) RunContainer(ctx context.Context, cp exec.ContainerProcess) (int, error) {
-	h.mu.Lock()
-	if h.ctr == nil {
-		b, err := h.r.containerd(ctx)
-		if err != nil {
-			h.mu.Unlock()
-			return -1, fmt.Errorf("docker action %s needs containers: %w", cp.Image, err)
-		}
-		if h.ctr, err = b.Start(ctx, h.spec); err != nil {
-			h.mu.Unlock()
-			return -1, err
-		}
-	}
-	cr, ok := h.ctr.(exec.ContainerRunner)
-	h.mu.Unlock()
-	if !ok {
-		return -1, exec.ErrNoContainers
-	}
-	return cr.RunContainer(ctx, cp)
-}
-
-// Close closes the host job and the containerd job, if one was started.
-func (h *hostJob) Close(ctx context.Context) error {
-	err := h.StepRunner.Close(ctx)
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.ctr != nil {
-		err = errors.Join(err, h.ctr.Close(ctx))
-	}
-	return err
 }

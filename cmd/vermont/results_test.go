@@ -44,32 +44,3 @@ func TestRunResults(t *testing.T) {
 		t.Errorf("--no-results: exit %d, want 1 and the toolkit's message:\n%s", code, out)
 	}
 }
-
-// TestLazyResults: the results service starts at the first URL call, once,
-// and close removes the run's artifacts; closed before any use, it never
-// starts and says so.
-func TestLazyResults(t *testing.T) {
-	t.Parallel()
-	l := &lazyResults{cacheDir: t.TempDir()}
-	url, err := l.URL()
-	if err != nil || !strings.HasPrefix(url, "http://127.0.0.1:") {
-		t.Fatalf("URL = %q, %v", url, err)
-	}
-	if again, _ := l.URL(); again != url {
-		t.Errorf("second URL = %q, want %q: started twice", again, url)
-	}
-	if l.Token("run", "job") == "" {
-		t.Error("no token from a started service")
-	}
-	dir := l.artifacts
-	l.close()
-	if _, err := os.Stat(dir); !os.IsNotExist(err) {
-		t.Errorf("artifacts dir %s left after close: %v", dir, err)
-	}
-
-	unused := &lazyResults{cacheDir: t.TempDir()}
-	unused.close()
-	if url, err := unused.URL(); err == nil || url != "" || unused.srv != nil {
-		t.Errorf("URL after close = %q, %v; want an error and no service", url, err)
-	}
-}

@@ -14,9 +14,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/vermont-ci/vermont/actions/results"
 	"github.com/vermont-ci/vermont/exec"
 	"github.com/vermont-ci/vermont/exec/host"
+	"github.com/vermont-ci/vermont/internal/wiring"
 	"github.com/vermont-ci/vermont/schedule"
 	"github.com/vermont-ci/vermont/workflow"
 )
@@ -500,56 +500,8 @@ func (f *runFlags) startResults() (exec.Option, func(), error) {
 		}
 		cacheDir = filepath.Join(base, "vermont", "caches")
 	}
-	l := &lazyResults{cacheDir: cacheDir}
-	return exec.WithResults(l, f.backend.network == "host"), l.close, nil
-}
-
-// lazyResults is the run's results service, started on first use.
-type lazyResults struct {
-	cacheDir string
-
-	once      sync.Once
-	srv       *results.Server
-	artifacts string
-	url       string
-	err       error
-}
-
-// URL implements exec.ResultsService: it starts the service once.
-func (l *lazyResults) URL() (string, error) {
-	l.once.Do(func() {
-		l.artifacts, l.err = os.MkdirTemp("", "vermont-artifacts-")
-		if l.err != nil {
-			return
-		}
-		l.srv, l.err = results.New(results.WithArtifactDir(l.artifacts), results.WithCacheDir(l.cacheDir))
-		if l.err == nil {
-			l.url, l.err = l.srv.Start("127.0.0.1:0")
-		}
-	})
-	if l.err == nil && l.url == "" {
-		return "", errors.New("the results service has stopped")
-	}
-	return l.url, l.err
-}
-
-// Token implements exec.ResultsService.
-func (l *lazyResults) Token(runID, jobID string) string {
-	if _, err := l.URL(); err != nil {
-		return ""
-	}
-	return l.srv.Token(runID, jobID)
-}
-
-// close stops the service, if it started, and removes the run's artifacts.
-func (l *lazyResults) close() {
-	l.once.Do(func() {}) // a late first use must not start it now
-	if l.srv != nil {
-		l.srv.Close()
-	}
-	if l.artifacts != "" {
-		os.RemoveAll(l.artifacts)
-	}
+	l := wiring.NewLazyResults("", cacheDir)
+	return exec.WithResults(l, f.backend.network == "host"), l.Close, nil
 }
 
 func platformMap(list []string) map[string]string {

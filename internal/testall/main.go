@@ -129,7 +129,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	} else {
 		r.step("system packages", func() (string, error) { return installDeps(r, o.ci) })
 	}
-	for _, n := range []npmInstall{actionsCore, resultsToolkit} {
+	for _, n := range []npmInstall{actionsCore, resultsToolkit, octokit} {
 		if o.noInstall {
 			r.record("npm "+n.dir, statusSkip, 0, "-no-install")
 			continue

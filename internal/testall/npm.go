@@ -89,3 +89,12 @@ func softError(ci bool, msg string) error {
 	}
 	return warning{msg}
 }
+
+// octokit is what server/api's TestOctokit drives: the real @octokit/rest,
+// and libsodium-wrappers to seal a secret as GitHub's documentation does.
+var octokit = npmInstall{
+	dir:   "server/api/testdata/octokit",
+	pkgs:  []string{"@octokit/rest", "libsodium-wrappers"},
+	what:  "the packages of server/api/testdata/octokit/package.json",
+	tests: "the @octokit/rest tests in server/api",
+}

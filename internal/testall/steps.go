@@ -132,7 +132,8 @@ type pkgCheck struct {
 }
 
 // requiredPackages are the Debian packages the tests use: containerd, runc
-// and a static busybox for the containerd tests; git and node for actions.
+// and a static busybox for the containerd tests; git and node for actions;
+// gh, the GitHub CLI that server/api's TestGH drives.
 func requiredPackages() []pkgCheck {
 	onPath := func(bin string) func() bool {
 		return func() bool { _, err := exec.LookPath(bin); return err == nil }
@@ -144,6 +145,7 @@ func requiredPackages() []pkgCheck {
 		{pkg: "git", present: onPath("git")},
 		{pkg: "nodejs", present: onPath("node")},
 		{pkg: "npm", present: onPath("npm")},
+		{pkg: "gh", present: onPath("gh")},
 	}
 }
 
@@ -177,7 +179,7 @@ func installDeps(r *runner, ci bool) (string, error) {
 	}
 	_, aptErr := exec.LookPath("apt-get")
 	if os.Geteuid() != 0 || aptErr != nil {
-		msg := fmt.Sprintf("missing %s; install them (Debian: sudo apt-get install -y %s); containerd tests %s without them",
+		msg := fmt.Sprintf("missing %s; install them (Debian: sudo apt-get install -y %s); the tests that need them (containerd, gh) %s without them",
 			strings.Join(missing, ", "), strings.Join(missing, " "), map[bool]string{true: "fail", false: "skip"}[ci])
 		if ci {
 			return "", errors.New(msg)

@@ -1,0 +1,133 @@
+package wiring
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/vermont-ci/vermont/exec"
+	"github.com/vermont-ci/vermont/exec/containerd"
+)
+
+// Containerd configures the containerd backend the Router connects to
+// when a job first needs containers. Zero fields take containerd's
+// defaults.
+type Containerd struct {
+	Always      bool   // run every job through containerd (host-labelled jobs still run on the host)
+	Pull        bool   // pull images that are missing
+	Address     string // socket
+	Runtime     string // runtime handler
+	Snapshotter string
+	Network     string // "none" or "host"
+}
+
+// Router is an exec.Backend that sends each job to the host or to
+// containerd. Jobs on the host need no daemon: containerd is only
+// contacted when a job needs a container (an image, container:,
+// services) or Always asks for it.
+type Router struct {
+	host exec.Backend
+	cfg  Containerd
+	once sync.Once
+	ctrd *containerd.Backend
+	err  error
+}
+
+var _ exec.Backend = (*Router)(nil)
+
+// NewRouter returns a Router over the host backend.
+func NewRouter(host exec.Backend, cfg Containerd) *Router {
+	return &Router{host: host, cfg: cfg}
+}
+
+// Start implements exec.Backend.
+func (r *Router) Start(ctx context.Context, spec exec.JobSpec) (exec.StepRunner, error) {
+	if !r.cfg.Always && spec.Image == "" && len(spec.Services) == 0 {
+		h, err := r.host.Start(ctx, spec)
+		if err != nil {
+			return nil, err
+		}
+		return &hostJob{StepRunner: h, r: r, spec: spec}, nil
+	}
+	b, err := r.containerd(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("job %q needs containers: %w", spec.Job, err)
+	}
+	return b.Start(ctx, spec)
+}
+
+func (r *Router) containerd(ctx context.Context) (*containerd.Backend, error) {
+	r.once.Do(func() {
+		opts := []containerd.Option{containerd.WithHost(r.host), containerd.WithNetwork(r.cfg.Network)}
+		if r.cfg.Address != "" {
+			opts = append(opts, containerd.WithAddress(r.cfg.Address))
+		}
+		if r.cfg.Snapshotter != "" {
+			opts = append(opts, containerd.WithSnapshotter(r.cfg.Snapshotter))
+		}
+		if r.cfg.Runtime != "" {
+			opts = append(opts, containerd.WithRuntime(r.cfg.Runtime))
+		}
+		if r.cfg.Pull {
+			opts = append(opts, containerd.WithPull())
+		}
+		r.ctrd, r.err = containerd.New(ctx, opts...)
+	})
+	return r.ctrd, r.err
+}
+
+// Close releases the containerd connection, if one was made.
+func (r *Router) Close() {
+	if r.ctrd != nil {
+		r.ctrd.Close()
+	}
+}
+
+// hostJob is a job on the host whose Docker actions (uses: docker://…,
+// runs.using: docker) still run, as on GitHub's Linux runners: containerd is
+// contacted, and a containerd job started beside the host one, only when a
+// step first runs a container.
+type hostJob struct {
+	exec.StepRunner
+	r    *Router
+	spec exec.JobSpec
+
+	mu  sync.Mutex // guards ctr; steps run one at a time, Close after them
+	ctr exec.StepRunner
+}
+
+var _ exec.ContainerRunner = (*hostJob)(nil)
+
+// RunContainer runs a Docker action through containerd, connecting first.
+func (h *hostJob) RunContainer(ctx context.Context, cp exec.ContainerProcess) (int, error) {
+	h.mu.Lock()
+	if h.ctr == nil {
+		b, err := h.r.containerd(ctx)
+		if err != nil {
+			h.mu.Unlock()
+			return -1, fmt.Errorf("docker action %s needs containers: %w", cp.Image, err)
+		}
+		if h.ctr, err = b.Start(ctx, h.spec); err != nil {
+			h.mu.Unlock()
+			return -1, err
+		}
+	}
+	cr, ok := h.ctr.(exec.ContainerRunner)
+	h.mu.Unlock()
+	if !ok {
+		return -1, exec.ErrNoContainers
+	}
+	return cr.RunContainer(ctx, cp)
+}
+
+// Close closes the host job and the containerd job, if one was started.
+func (h *hostJob) Close(ctx context.Context) error {
+	err := h.StepRunner.Close(ctx)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.ctr != nil {
+		err = errors.Join(err, h.ctr.Close(ctx))
+	}
+	return err
+}
