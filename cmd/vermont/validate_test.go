@@ -30,7 +30,7 @@ func TestValidate(t *testing.T) {
 		wantOut  string
 		wantErr  []string // substrings of stderr
 	}{
-		{name: "valid directory", args: []string{okDir}, wantCode: 0, wantOut: "9 file(s) valid\n"},
+		{name: "valid directory", args: []string{okDir}, wantCode: 0, wantOut: "10 file(s) valid\n"},
 		{name: "one valid file", args: []string{filepath.Join(okDir, "reusable.yml")}, wantCode: 0, wantOut: "1 file(s) valid\n"},
 		{name: "action by content", args: []string{filepath.Join(okDir, "action-docker.yml")}, wantCode: 0, wantOut: "1 file(s) valid\n"},
 		{
@@ -38,7 +38,7 @@ func TestValidate(t *testing.T) {
 			wantErr: []string{
 				needs + `:4:16: job "a" needs "bilud", which does not exist; did you mean "build"? [needs]`,
 				needs + ":8:12: job 'b' depends on job 'a' which creates a cycle in the dependency graph [needs]",
-				"vermont validate: 10 problem(s) in 1 of 10 file(s)",
+				"vermont validate: 10 problem(s) in 1 of 11 file(s)",
 			},
 		},
 		{
