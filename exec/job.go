@@ -47,6 +47,7 @@ type Runner struct {
 	bind      bool
 	platforms map[string]string
 	runID     string
+	runDirMu  *sync.Mutex // shared with nested runners; held while a job's directories are made, and while the run's is removed
 	debug     bool
 	node      string
 	baseEnv   []string
@@ -181,6 +182,7 @@ func New(backend Backend, opts ...Option) (*Runner, error) {
 	r.templates = &sync.Map{}
 	r.conds = &sync.Map{}
 	r.seq = &atomic.Int64{}
+	r.runDirMu = &sync.Mutex{}
 	return r, nil
 }
 
@@ -324,6 +326,8 @@ func (r *Runner) newJobRun(job *schedule.Job, name string) (*jobRun, error) {
 	if r.bind && r.hasRepo {
 		j.ws = r.repo.Root
 	}
+	r.runDirMu.Lock()
+	defer r.runDirMu.Unlock()
 	for _, d := range []string{j.temp, j.tools, j.ws} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return nil, fmt.Errorf("prepare job directories: %w", err)
@@ -348,7 +352,11 @@ func (j *jobRun) cleanup() {
 	if err := os.RemoveAll(j.dir); err != nil {
 		j.r.log.Warn("remove job directory", "dir", j.dir, "err", err)
 	}
+	// Under runDirMu, so a job being prepared never has the run's
+	// directory taken from under its MkdirAll.
+	j.r.runDirMu.Lock()
 	_ = os.Remove(filepath.Dir(j.dir)) // fails while other jobs of the run remain
+	j.r.runDirMu.Unlock()
 }
 
 // run runs the job's steps and returns its outcome.
