@@ -33,15 +33,15 @@ fi
 act=$cache/act
 
 # sample NAME CMD...: runs CMD once under GNU time and appends "wall_ms rss_kb"
-# to $tmp/NAME, or "timeout" when it ran past ACT_TIMEOUT (act only).
+# to $tmp/NAME, or "timeout" when it was killed (act runs under timeout).
 sample() {
-  local name=$1 start end rc=0
+  local name=$1 start end rc=0 # rc 137: killed by timeout -s KILL
   shift
   start=$EPOCHREALTIME
-  timeout "$ACT_TIMEOUT" /usr/bin/time -o "$tmp/time" -f '%M' "$@" >/dev/null 2>"$tmp/err" || rc=$?
+  /usr/bin/time -o "$tmp/time" -f '%M' "$@" >"$tmp/err" 2>&1 || rc=$?
   end=$EPOCHREALTIME
-  if [ $rc = 124 ]; then echo timeout >>"$tmp/$name"; return; fi
-  if [ $rc != 0 ]; then echo "bench.sh: $name failed (exit $rc):" >&2; tail -5 "$tmp/err" >&2; exit 1; fi
+  if [ $rc = 137 ]; then echo timeout >>"$tmp/$name"; return; fi
+  if [ $rc != 0 ]; then echo "bench.sh: $name failed (exit $rc):" >&2; grep -v "✓ success\|▶" "$tmp/err" | tail -15 >&2; exit 1; fi
   echo "$(awk -v a="$start" -v b="$end" 'BEGIN {printf "%.2f", (b - a) * 1000}') $(tail -1 "$tmp/time")" >>"$tmp/$name"
 }
 
@@ -77,7 +77,7 @@ for w in "${workloads[@]}"; do
   : >"$tmp/$w.vermont"; : >"$tmp/$w.act"; : >"$tmp/$w.floor"
   for _ in $(seq "$n"); do
     floor "$w" >>"$tmp/$w.floor"
-    grep -q timeout "$tmp/$w.act" || sample "$w.act" "$act" push -W "$wf" -P ubuntu-latest=-self-hosted
+    grep -q timeout "$tmp/$w.act" || sample "$w.act" timeout -s KILL "$ACT_TIMEOUT" "$act" push -W "$wf" -P ubuntu-latest=-self-hosted
     sample "$w.vermont" "$tmp/bin/vermont" run -W "$wf"
   done
   read -r vm vmin vmax vrss <<<"$(stats "$tmp/$w.vermont")"
