@@ -21,9 +21,6 @@ func (j *jobRun) githubContext() map[string]any {
 	}
 	g["job"] = j.job.ID
 	g["workspace"] = j.ws
-	if j.r.eventPath != "" {
-		g["event_path"] = j.r.eventPath
-	}
 	if _, ok := g["event"]; !ok {
 		g["event"] = map[string]any{}
 	}

@@ -2,6 +2,7 @@ package exec
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -51,7 +52,6 @@ type Runner struct {
 	debug     bool
 	node      string
 	baseEnv   []string
-	eventPath string
 	prefix    string // "caller / " for jobs of a reusable workflow
 	depth     int    // reusable-workflow nesting
 	afterStop time.Duration
@@ -115,9 +115,6 @@ func WithNode(path string) Option { return func(r *Runner) error { r.node = path
 // WithBaseEnv sets the environment host steps start from (default:
 // os.Environ()).
 func WithBaseEnv(env []string) Option { return func(r *Runner) error { r.baseEnv = env; return nil } }
-
-// WithEventPath sets the file GITHUB_EVENT_PATH points at.
-func WithEventPath(p string) Option { return func(r *Runner) error { r.eventPath = p; return nil } }
 
 // WithCancelGrace bounds how long steps that run after a cancellation
 // (always(), cancelled()) may take (default 5 minutes).
@@ -334,6 +331,18 @@ func (r *Runner) newJobRun(job *schedule.Job, name string) (*jobRun, error) {
 		}
 	}
 	j.github = j.githubContext()
+	// GitHub always writes the event payload to a file. The job gets
+	// github.event written out, so the two agree (a workflow_dispatch's
+	// inputs included, which a payload given to vermont run -e lacks).
+	p := filepath.Join(dir, "event.json")
+	b, err := json.Marshal(j.github["event"])
+	if err != nil {
+		return nil, fmt.Errorf("write the event payload: %w", err)
+	}
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		return nil, fmt.Errorf("write the event payload: %w", err)
+	}
+	j.github["event_path"] = p
 	return j, nil
 }
 

@@ -174,6 +174,9 @@ func (f *runFlags) plan(event string, io stdio) ([]runPlan, *baseContexts, int) 
 		return nil, nil, 2
 	}
 	repo := f.repo()
+	if f.eventPath == "" && event == "push" {
+		payload = pushEvent(repo, "vermont")
+	}
 	matrix := map[string]string{}
 	for _, kv := range f.matrix {
 		k, v, ok := strings.Cut(kv, "=")
@@ -441,9 +444,6 @@ func (f *runFlags) execute(ctx context.Context, plans []runPlan, base *baseConte
 		exec.WithRunID(base.runID)}
 	if f.workDir != "" {
 		opts = append(opts, exec.WithWorkDir(f.workDir))
-	}
-	if f.eventPath != "" {
-		opts = append(opts, exec.WithEventPath(mustAbs(f.eventPath)))
 	}
 	if !f.noResults {
 		opt, stop, err := f.startResults()

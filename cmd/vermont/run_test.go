@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	osexec "os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -117,5 +118,47 @@ func TestSecretFile(t *testing.T) {
 	code, out, errs := vermontRun(t, "-W", "../../testdata/cli/two.yml", "-j", "first", "--secret-file", f)
 	if code != 0 || !strings.Contains(out, "secret ***") || strings.Contains(out+errs, "from-file-secret") {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
+	}
+}
+
+// TestRunEventFile checks that GITHUB_EVENT_PATH is always a file holding
+// github.event, as on GitHub, and that without -e a push run's payload is
+// built from the local repository (before is HEAD's parent). The check
+// compares parsed JSON with node's deepStrictEqual (Vermont's toJSON sorts
+// keys; a given -e file keeps its own order).
+func TestRunEventFile(t *testing.T) {
+	t.Parallel()
+	wf := filepath.Join("..", "..", "testdata", "run", "event-path.yml")
+	parent, err := osexec.Command("git", "rev-parse", "HEAD^").Output()
+	if err != nil {
+		t.Fatalf("git rev-parse HEAD^ (the test runs in Vermont's own repository): %v", err)
+	}
+	given := filepath.Join(t.TempDir(), "event.json")
+	if err := os.WriteFile(given, []byte(`{"ref":"refs/heads/given","after":"abc","before":"def","head_commit":{"id":"abc","message":"m"},"repository":{"full_name":"o/r"},"sender":{"login":"vermont"}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{name: "push without -e", args: []string{"-W", wf},
+			want: []string{"event file agrees", "push payload ok, before=" + strings.TrimSpace(string(parent))}},
+		{name: "workflow_dispatch without -e", args: []string{"workflow_dispatch", "-W", wf}, want: []string{"event file agrees"}},
+		{name: "given with -e", args: []string{"workflow_dispatch", "-W", wf, "-e", given}, want: []string{"event file agrees"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			code, out, errs := vermontRun(t, tt.args...)
+			if code != 0 {
+				t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errs)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("stdout lacks %q:\n%s", w, out)
+				}
+			}
+		})
 	}
 }
