@@ -63,12 +63,12 @@ func (j *jobRun) runUses(ctx context.Context, st *workflow.Step, id, name string
 		j.stepLog(name, "error", err.Error())
 		return stepResult{outcome: Failure}
 	}
-	inputs, err := j.actionInputs(meta, with, scope)
+	inputs, err := j.actionInputs(meta, with, sortedMapKeys(with, st.With), scope)
 	if err != nil {
 		j.stepLog(name, "error", fmt.Sprintf("%s: %v", uses, err))
 		return stepResult{outcome: Failure}
 	}
-	af := &frame{actionPath: dir, actionRef: uses, env: f.env, inputs: inputs, depth: f.depth, key: f.key}
+	af := &frame{actionPath: dir, actionRef: uses, env: f.env, envKeys: f.envKeys, inputs: inputs, depth: f.depth, key: f.key}
 	runs := meta.Runs
 	if runs == nil || runs.Using.Value == "" {
 		j.stepLog(name, "error", fmt.Sprintf("%s: action.yml has no runs.using", uses))
@@ -94,8 +94,8 @@ func isCheckout(uses string) bool {
 // ownRepository reports whether actions/checkout's repository: input names
 // the workflow's own repository (empty does).
 func (j *jobRun) ownRepository(repo string) bool {
-	own := expr.ToString(j.github["repository"])
-	return repo == "" || strings.EqualFold(repo, own)
+	own, _ := j.github.Get("repository")
+	return repo == "" || strings.EqualFold(repo, expr.ToString(own))
 }
 
 // checkoutLocal satisfies actions/checkout of the workflow's own
@@ -173,10 +173,11 @@ func copyFile(src, dst string, mode fs.FileMode) error {
 	return out.Close()
 }
 
-// actionInputs merges with: and the action's input defaults, warns about
-// missing required and unexpected inputs, and returns the inputs context.
-func (j *jobRun) actionInputs(meta *workflow.Action, with map[string]string, scope *expr.Scope) (map[string]any, error) {
-	inputs, missing, unexpected, err := j.mergeInputs(meta, with, scope)
+// actionInputs merges with: (its keys in order in withKeys) and the action's
+// input defaults, warns about missing required and unexpected inputs, and
+// returns the inputs context.
+func (j *jobRun) actionInputs(meta *workflow.Action, with map[string]string, withKeys []string, scope *expr.Scope) (*expr.Object, error) {
+	inputs, missing, unexpected, err := j.mergeInputs(meta, with, withKeys, scope)
 	if err != nil {
 		return nil, err
 	}
@@ -199,49 +200,39 @@ func (j *jobRun) actionInputs(meta *workflow.Action, with map[string]string, sco
 // mergeInputs merges with: and the action's input defaults into the
 // inputs context, and lists required inputs not given and inputs given
 // but not declared (sorted). Undeclared inputs are passed on, as GitHub
-// does.
-func (j *jobRun) mergeInputs(meta *workflow.Action, with map[string]string, scope *expr.Scope) (inputs map[string]any, missing, unexpected []string, err error) {
-	inputs = map[string]any{}
+// does. The order is the runner's: with:'s keys as written, then the
+// declared inputs it does not give, in action.yml's order, each with its
+// default or "" (actions/runner src/Runner.Worker/ActionRunner.cs, "Merge
+// the default inputs from the definition").
+func (j *jobRun) mergeInputs(meta *workflow.Action, with map[string]string, withKeys []string, scope *expr.Scope) (inputs *expr.Object, missing, unexpected []string, err error) {
+	inputs = expr.NewObject(len(with) + len(meta.Inputs))
 	declared := map[string]bool{}
 	for _, in := range meta.Inputs {
 		declared[strings.ToLower(in.Name.Value)] = true
-		if v, ok := lookupFold(with, in.Name.Value); ok {
-			inputs[in.Name.Value] = v
-			continue
-		}
-		if in.Default != nil {
-			v, err := j.evalString(in.Default.Value, scope)
-			if err != nil {
-				return nil, nil, nil, fmt.Errorf("input %s default: %w", in.Name.Value, err)
-			}
-			inputs[in.Name.Value] = v
-			continue
-		}
-		if in.Required != nil && in.Required.Value {
-			missing = append(missing, in.Name.Value)
-		}
-		inputs[in.Name.Value] = ""
 	}
-	for k, v := range with {
+	for _, k := range withKeys {
+		inputs.Set(k, with[k])
 		if !declared[strings.ToLower(k)] {
-			inputs[k] = v
 			unexpected = append(unexpected, k)
 		}
 	}
+	for _, in := range meta.Inputs {
+		if _, given := inputs.Get(in.Name.Value); given {
+			continue
+		}
+		v := ""
+		switch {
+		case in.Default != nil:
+			if v, err = j.evalString(in.Default.Value, scope); err != nil {
+				return nil, nil, nil, fmt.Errorf("input %s default: %w", in.Name.Value, err)
+			}
+		case in.Required != nil && in.Required.Value:
+			missing = append(missing, in.Name.Value)
+		}
+		inputs.Set(in.Name.Value, v)
+	}
 	sort.Strings(unexpected)
 	return inputs, missing, unexpected, nil
-}
-
-func lookupFold(m map[string]string, key string) (string, bool) {
-	if v, ok := m[key]; ok {
-		return v, true
-	}
-	for k, v := range m {
-		if strings.EqualFold(k, key) {
-			return v, true
-		}
-	}
-	return "", false
 }
 
 // inputEnv is INPUT_<NAME> for each input, formed as the runner forms it:
@@ -254,10 +245,12 @@ func inputEnv(inputs map[string]string) map[string]string {
 	return env
 }
 
-func inputsAsStrings(inputs map[string]any) map[string]string {
-	m := make(map[string]string, len(inputs))
-	for k, v := range inputs {
-		m[k] = expr.ToString(v)
+func inputsAsStrings(inputs any) map[string]string {
+	m := map[string]string{}
+	if fields, ok := expr.ObjectFields(inputs); ok {
+		for k, v := range fields {
+			m[k] = expr.ToString(v)
+		}
 	}
 	return m
 }
@@ -270,7 +263,7 @@ func (j *jobRun) runComposite(ctx context.Context, name string, meta *workflow.A
 		return stepResult{outcome: Failure}
 	}
 	f.depth++
-	f.steps = map[string]any{}
+	f.steps = expr.NewObject(len(meta.Runs.Steps))
 	saved := j.failed
 	j.failed = false
 	j.runSteps(ctx, meta.Runs.Steps, f)
@@ -404,15 +397,15 @@ func (j *jobRun) runPresIn(ctx context.Context, steps []*workflow.Step, parent *
 		if err != nil {
 			continue
 		}
-		inputs, _, _, err := j.mergeInputs(meta, with, scope)
+		inputs, _, _, err := j.mergeInputs(meta, with, sortedMapKeys(with, st.With), scope)
 		if err != nil {
 			continue
 		}
-		f := &frame{actionPath: dir, actionRef: st.Uses.Value, env: sf.env, inputs: inputs, depth: sf.depth, key: sf.key}
+		f := &frame{actionPath: dir, actionRef: st.Uses.Value, env: sf.env, envKeys: sf.envKeys, inputs: inputs, depth: sf.depth, key: sf.key}
 		if composite {
 			if f.depth < maxActionDepth {
 				f.depth++
-				f.steps = map[string]any{}
+				f.steps = expr.NewObject(len(meta.Runs.Steps))
 				j.runPresIn(ctx, meta.Runs.Steps, f)
 			}
 			continue

@@ -308,6 +308,25 @@ func TestActionsLocal(t *testing.T) {
 			},
 		},
 		{
+			// GitHub's key order in toJSON and o.*, and the env context's
+			// case-sensitive names (issue 9, items 5 and 6).
+			name:    "order",
+			file:    "order.yml",
+			results: map[string]schedule.Result{"order": schedule.Success, "env-case": schedule.Success},
+			lines: map[string][]string{
+				`order (linux, arm64, {"west":1,"east":2})`: {
+					`matrix {"os":"linux","arch":"arm64","zone":{"west":1,"east":2}}`,
+					`env {"Zeta":"1","alpha":"2","Middle":"3","Bstep":"4","Astep":"5"}`,
+					`steps {"second":{"outputs":{},"outcome":"success","conclusion":"success"},"first":{"outputs":{},"outcome":"success","conclusion":"success"}}`,
+					`fromJSON {"zz":1,"aa":{"y":true,"x":false}}`,
+					"filter true,false 2",
+					"needs success success",
+					`inputs {"b":"B","z":"Z","c":"C","a":"A"}`,
+				},
+				"env-case": {"env names are case-sensitive", "other names ignore case"},
+			},
+		},
+		{
 			name:    "no node",
 			file:    "nonode.yml",
 			baseEnv: []string{"PATH=" + t.TempDir()},

@@ -2,6 +2,7 @@ package exec
 
 import (
 	"context"
+	"github.com/vermont-ci/vermont/workflow/expr"
 	"reflect"
 	"testing"
 )
@@ -67,7 +68,8 @@ func TestContainerContexts(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			c, s := containerContexts(tt.services, tt.sr)
+			co, so := containerContexts(tt.services, tt.sr)
+			c, s := plainObject(co), plainObject(so)
 			if !reflect.DeepEqual(c, tt.wantContainer) {
 				t.Errorf("job.container = %#v, want %#v", c, tt.wantContainer)
 			}
@@ -76,4 +78,12 @@ func TestContainerContexts(t *testing.T) {
 			}
 		})
 	}
+}
+
+// plainObject is o as a plain map, nil when o is nil.
+func plainObject(o *expr.Object) map[string]any {
+	if o == nil {
+		return nil
+	}
+	return expr.Plain(o).(map[string]any)
 }

@@ -2,8 +2,10 @@ package exec
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -13,16 +15,23 @@ import (
 
 // githubContext is the plan's github context with what is specific to this
 // job: job, workspace, and the paths of this runner.
-func (j *jobRun) githubContext() map[string]any {
-	base, _ := j.job.Contexts["github"].(map[string]any)
-	g := make(map[string]any, len(base)+4)
-	for k, v := range base {
-		g[k] = v
+func (j *jobRun) githubContext() *expr.Object {
+	var g *expr.Object
+	switch base := j.job.Contexts["github"].(type) {
+	case *expr.Object:
+		g = base.Clone()
+	case map[string]any: // a library caller's own context
+		g = expr.NewObject(len(base) + 4)
+		for _, k := range slices.Sorted(maps.Keys(base)) {
+			g.Set(k, base[k])
+		}
+	default:
+		g = expr.NewObject(4)
 	}
-	g["job"] = j.job.ID
-	g["workspace"] = j.ws
-	if _, ok := g["event"]; !ok {
-		g["event"] = map[string]any{}
+	g.Set("job", j.job.ID)
+	g.Set("workspace", j.ws)
+	if _, ok := g.Get("event"); !ok {
+		g.Set("event", expr.NewObject(0))
 	}
 	return g
 }
@@ -69,10 +78,11 @@ func sortedMapKeys(vals map[string]string, m *workflow.StringMap) []string {
 // frame is what a step sees beyond the job: a composite action's inputs,
 // steps context and action path, and the step's own env.
 type frame struct {
-	inputs     map[string]any
-	steps      map[string]any
+	inputs     any // the inputs context of a composite action's steps
+	steps      *expr.Object
 	actionPath string
 	env        map[string]string // step env, already evaluated
+	envKeys    []string          // env's keys in the order they were set
 	actionRef  string
 	depth      int    // composite nesting
 	key        string // the step's place in the job: "2", or "2/0" inside the composite at step 2 (stepKey)
@@ -97,15 +107,8 @@ func (f *frame) actionRepository() (repo, ref string) {
 func (j *jobRun) scope(f *frame, status Result) *expr.Scope {
 	ctxs := j.job.BaseContexts()
 	gh := j.github
-	env := make(map[string]any, len(j.env))
-	for k, v := range j.env {
-		env[k] = v
-	}
 	steps := j.steps
 	if f != nil {
-		for k, v := range f.env {
-			env[k] = v
-		}
 		if f.inputs != nil {
 			ctxs["inputs"] = f.inputs
 		}
@@ -113,16 +116,15 @@ func (j *jobRun) scope(f *frame, status Result) *expr.Scope {
 			steps = f.steps
 		}
 		if f.actionPath != "" {
-			gh = make(map[string]any, len(j.github))
-			for k, v := range j.github {
-				gh[k] = v
-			}
-			gh["action_path"] = f.actionPath
-			gh["action_repository"], gh["action_ref"] = f.actionRepository()
+			gh = j.github.Clone()
+			gh.Set("action_path", f.actionPath)
+			repo, ref := f.actionRepository()
+			gh.Set("action_repository", repo)
+			gh.Set("action_ref", ref)
 		}
 	}
 	ctxs["github"] = gh
-	ctxs["env"] = env
+	ctxs["env"] = j.envContext(f)
 	ctxs["steps"] = steps
 	ctxs["runner"] = j.runnerContext()
 	if status == "" {
@@ -131,12 +133,13 @@ func (j *jobRun) scope(f *frame, status Result) *expr.Scope {
 			status = Failure
 		}
 	}
-	job := map[string]any{"status": string(status)}
+	job := expr.NewObject(3) // in the order of the contexts reference's example
+	job.Set("status", string(status))
 	if j.container != nil {
-		job["container"] = j.container
+		job.Set("container", j.container)
 	}
 	if j.services != nil {
-		job["services"] = j.services
+		job.Set("services", j.services)
 	}
 	ctxs["job"] = job
 	return &expr.Scope{
@@ -147,15 +150,47 @@ func (j *jobRun) scope(f *frame, status Result) *expr.Scope {
 	}
 }
 
-func (j *jobRun) runnerContext() map[string]any {
+// envContext is the env context in frame f: the workflow's, the job's and
+// GITHUB_ENV's variables, then the step's, each in the order it was set.
+// Its names are case-sensitive except on Windows, as the runner makes it
+// (actions/runner src/Runner.Worker/ExecutionContext.cs: "env" is a
+// CaseSensitiveDictionaryContextData unless the OS is Windows).
+func (j *jobRun) envContext(f *frame) *expr.Object {
+	n := len(j.envKeys)
+	if f != nil {
+		n += len(f.envKeys)
+	}
+	env := expr.NewCaseSensitiveObject(n)
+	if runnerOS() == "Windows" {
+		env = expr.NewObject(n)
+	}
+	for _, k := range j.envKeys {
+		env.Set(k, j.env[k])
+	}
+	if f != nil {
+		for _, k := range f.envKeys {
+			env.Set(k, f.env[k])
+		}
+	}
+	return env
+}
+
+// runnerContext is the runner context, its keys in the order of the
+// contexts reference's example.
+func (j *jobRun) runnerContext() *expr.Object {
 	debug := ""
 	if j.r.debug {
 		debug = "1"
 	}
-	return map[string]any{
-		"name": "vermont", "os": runnerOS(), "arch": runnerArch(), "temp": j.temp,
-		"tool_cache": j.tools, "debug": debug, "environment": "self-hosted",
-	}
+	o := expr.NewObject(7)
+	o.Set("os", runnerOS())
+	o.Set("arch", runnerArch())
+	o.Set("name", "vermont")
+	o.Set("tool_cache", j.tools)
+	o.Set("temp", j.temp)
+	o.Set("environment", "self-hosted")
+	o.Set("debug", debug)
+	return o
 }
 
 // evalString evaluates a template to a string.
@@ -186,11 +221,11 @@ func (j *jobRun) evalMap(m *workflow.StringMap, scope *expr.Scope) (map[string]s
 		if err != nil {
 			return nil, err
 		}
-		obj, ok := v.(map[string]any)
+		fields, ok := expr.ObjectFields(v)
 		if !ok {
 			return nil, fmt.Errorf("%s: the expression must give an object", m.Expr.Pos)
 		}
-		for k, x := range obj {
+		for k, x := range fields {
 			out[k] = expr.ToString(x)
 		}
 		return out, nil
@@ -313,8 +348,10 @@ func envValue(env []string, key string) string {
 // defaultEnv are the variables GitHub sets for every step ("Store
 // information in variables", "Default environment variables").
 func (j *jobRun) defaultEnv(f *frame, stepID string, files *commandFiles) map[string]string {
-	g := j.github
-	str := func(k string) string { return expr.ToString(g[k]) }
+	str := func(k string) string {
+		v, _ := j.github.Get(k)
+		return expr.ToString(v)
+	}
 	debug := ""
 	if j.r.debug {
 		debug = "1"

@@ -3,12 +3,14 @@ package exec
 import (
 	"strconv"
 	"strings"
+
+	"github.com/vermont-ci/vermont/workflow/expr"
 )
 
 // GitHubOptions are what the github context of a local run is made from.
 type GitHubOptions struct {
 	EventName    string
-	Event        map[string]any // the webhook payload (--event-path), or empty
+	Event        any // the webhook payload (--event-path): an *expr.Object (expr.ParseJSON keeps its key order) or a map[string]any; nil for none
 	EventPath    string
 	Repo         Repo
 	Workflow     string // the workflow's name, or its file path when unnamed
@@ -24,8 +26,9 @@ type GitHubOptions struct {
 // GitHubContext returns the github context ("Contexts reference", github
 // context) for a local run: ref and sha come from the event payload where it
 // has them (push: ref/after; pull_request: refs/pull/N/merge), else from the
-// local repository.
-func GitHubContext(o GitHubOptions) map[string]any {
+// local repository. Its keys are in the order of the contexts reference's
+// example, the payload's in their own.
+func GitHubContext(o GitHubOptions) *expr.Object {
 	if o.ServerURL == "" {
 		o.ServerURL = "https://github.com"
 	}
@@ -39,8 +42,8 @@ func GitHubContext(o GitHubOptions) map[string]any {
 		o.RunNumber = 1
 	}
 	event := o.Event
-	if event == nil {
-		event = map[string]any{}
+	if _, isObject := expr.ObjectFields(event); !isObject {
+		event = expr.NewObject(0)
 	}
 	repository := o.Repo.Repository
 	if r, ok := dig(event, "repository", "full_name").(string); ok && r != "" {
@@ -52,14 +55,14 @@ func GitHubContext(o GitHubOptions) map[string]any {
 	owner, _, _ := strings.Cut(repository, "/")
 	ref, sha := o.Repo.Ref, o.Repo.SHA
 	headRef, baseRef := "", ""
-	if r, ok := event["ref"].(string); ok && r != "" {
+	if r, ok := dig(event, "ref").(string); ok && r != "" {
 		ref = r
 	}
-	if s, ok := event["after"].(string); ok && s != "" {
+	if s, ok := dig(event, "after").(string); ok && s != "" {
 		sha = s
 	}
-	if pr, ok := event["pull_request"].(map[string]any); ok {
-		if n, ok := event["number"].(float64); ok {
+	if pr := dig(event, "pull_request"); pr != nil {
+		if n, ok := dig(event, "number").(float64); ok {
 			ref = "refs/pull/" + strconv.Itoa(int(n)) + "/merge"
 		}
 		headRef, _ = dig(pr, "head", "ref").(string)
@@ -78,30 +81,33 @@ func GitHubContext(o GitHubOptions) map[string]any {
 		refName, refType = strings.TrimPrefix(ref, "refs/pull/"), "branch"
 	}
 	workflowRef := repository + "/" + o.WorkflowFile + "@" + ref
-	return map[string]any{
-		"action": "", "action_path": "", "action_ref": "", "action_repository": "", "action_status": "",
-		"actor": o.Actor, "actor_id": "0", "triggering_actor": o.Actor,
-		"api_url": o.APIURL, "graphql_url": o.APIURL + "/graphql", "server_url": o.ServerURL,
-		"base_ref": baseRef, "head_ref": headRef,
-		"event": event, "event_name": o.EventName, "event_path": o.EventPath,
-		"ref": ref, "ref_name": refName, "ref_protected": false, "ref_type": refType,
-		"repository": repository, "repository_id": "0", "repository_owner": owner, "repository_owner_id": "0",
-		"repositoryUrl":  "git://" + strings.TrimPrefix(strings.TrimPrefix(o.ServerURL, "https://"), "http://") + "/" + repository + ".git",
-		"retention_days": "90", "run_id": o.RunID, "run_number": strconv.Itoa(o.RunNumber), "run_attempt": "1",
-		"secret_source": "None", "sha": sha, "token": o.Token,
-		"workflow": o.Workflow, "workflow_ref": workflowRef, "workflow_sha": sha,
-		"workspace": o.Repo.Root, "path": "", "env": "",
+	g := expr.NewObject(48)
+	for _, kv := range []struct {
+		k string
+		v any
+	}{
+		{"token", o.Token}, {"job", ""}, {"ref", ref}, {"sha", sha},
+		{"repository", repository}, {"repository_id", "0"}, {"repository_owner", owner}, {"repository_owner_id", "0"},
+		{"repositoryUrl", "git://" + strings.TrimPrefix(strings.TrimPrefix(o.ServerURL, "https://"), "http://") + "/" + repository + ".git"},
+		{"run_id", o.RunID}, {"run_number", strconv.Itoa(o.RunNumber)}, {"retention_days", "90"}, {"run_attempt", "1"},
+		{"actor", o.Actor}, {"actor_id", "0"}, {"triggering_actor", o.Actor},
+		{"workflow", o.Workflow}, {"workflow_ref", workflowRef}, {"workflow_sha", sha},
+		{"head_ref", headRef}, {"base_ref", baseRef}, {"event_name", o.EventName}, {"event", event},
+		{"server_url", o.ServerURL}, {"api_url", o.APIURL}, {"graphql_url", o.APIURL + "/graphql"},
+		{"ref_name", refName}, {"ref_protected", false}, {"ref_type", refType}, {"secret_source", "None"},
+		{"workspace", o.Repo.Root}, {"action", ""}, {"event_path", o.EventPath},
+		{"action_repository", ""}, {"action_ref", ""}, {"action_path", ""}, {"action_status", ""},
+		{"path", ""}, {"env", ""},
+	} {
+		g.Set(kv.k, kv.v)
 	}
+	return g
 }
 
-func dig(m map[string]any, keys ...string) any {
-	var v any = m
+// dig follows keys through nested objects; anything missing is nil.
+func dig(v any, keys ...string) any {
 	for _, k := range keys {
-		mm, ok := v.(map[string]any)
-		if !ok {
-			return nil
-		}
-		v = mm[k]
+		v, _ = expr.Field(v, k)
 	}
 	return v
 }

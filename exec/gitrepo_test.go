@@ -84,12 +84,13 @@ func TestGitHubContext(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			g := GitHubContext(GitHubOptions{EventName: tt.event, Event: tt.body, Repo: repo, WorkflowFile: ".github/workflows/ci.yml", RunID: "9"})
+			get := func(k string) any { v, _ := g.Get(k); return v }
 			for k, v := range tt.want {
-				if g[k] != v {
-					t.Errorf("github.%s = %v, want %v", k, g[k], v)
+				if get(k) != v {
+					t.Errorf("github.%s = %v, want %v", k, get(k), v)
 				}
 			}
-			if g["event_name"] != tt.event || g["run_id"] != "9" || g["server_url"] != "https://github.com" {
+			if get("event_name") != tt.event || get("run_id") != "9" || get("server_url") != "https://github.com" {
 				t.Errorf("context %v", g)
 			}
 		})

@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -277,17 +279,17 @@ type jobRun struct {
 	env     map[string]string // workflow + job env, then GITHUB_ENV
 	envKeys []string          // order of env, for a stable environment
 	path    []string          // GITHUB_PATH entries, newest first
-	steps   map[string]any    // the steps context
+	steps   *expr.Object      // the steps context
 	failed  bool
 	summary strings.Builder
 	posts   []func(ctx context.Context)
 	pres    map[string]map[string]string // by stepKey: state saved by pres run at job start (runPres)
-	github  map[string]any
+	github  *expr.Object
 	ids     map[string]int // generated step ids by base name
 	// container and services are job.container and job.services, filled
 	// once the backend has started the job's containers.
-	container map[string]any
-	services  map[string]any
+	container *expr.Object
+	services  *expr.Object
 	// owner is the user steps run as when it is not Vermont's (a
 	// container --user); the files made for the job are given to it.
 	owner *jobOwner
@@ -316,7 +318,7 @@ var slugRE = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 func (r *Runner) newJobRun(job *schedule.Job, name string) (*jobRun, error) {
 	n := r.seq.Add(1)
 	dir := filepath.Join(r.workDir, r.runID, fmt.Sprintf("%s-%d", slugRE.ReplaceAllString(job.ID, "_"), n))
-	j := &jobRun{r: r, job: job, name: name, dir: dir, steps: map[string]any{}, env: map[string]string{}}
+	j := &jobRun{r: r, job: job, name: name, dir: dir, steps: expr.NewObject(8), env: map[string]string{}}
 	j.temp = filepath.Join(dir, "temp")
 	j.tools = filepath.Join(r.workDir, "toolcache")
 	j.ws = filepath.Join(dir, "workspace")
@@ -335,14 +337,15 @@ func (r *Runner) newJobRun(job *schedule.Job, name string) (*jobRun, error) {
 	// github.event written out, so the two agree (a workflow_dispatch's
 	// inputs included, which a payload given to vermont run -e lacks).
 	p := filepath.Join(dir, "event.json")
-	b, err := json.Marshal(j.github["event"])
+	event, _ := j.github.Get("event")
+	b, err := json.Marshal(event)
 	if err != nil {
 		return nil, fmt.Errorf("write the event payload: %w", err)
 	}
 	if err := os.WriteFile(p, b, 0o644); err != nil {
 		return nil, fmt.Errorf("write the event payload: %w", err)
 	}
-	j.github["event_path"] = p
+	j.github.Set("event_path", p)
 	return j, nil
 }
 
@@ -522,7 +525,7 @@ type ContainerDescriber interface {
 // job context): the job container's id and network (only the network for a
 // job on the host with services), and for every service its id, network and
 // published ports. Both are nil when the job has no containers.
-func containerContexts(services []ServiceSpec, sr StepRunner) (container, svcs map[string]any) {
+func containerContexts(services []ServiceSpec, sr StepRunner) (container, svcs *expr.Object) {
 	cd, ok := sr.(ContainerDescriber)
 	if !ok && len(services) == 0 {
 		return nil, nil
@@ -535,20 +538,25 @@ func containerContexts(services []ServiceSpec, sr StepRunner) (container, svcs m
 		main, infos = cd.Containers()
 	}
 	if main != nil {
-		container = map[string]any{"network": main.Network}
+		container = expr.NewObject(2)
 		if main.ID != "" {
-			container["id"] = main.ID
+			container.Set("id", main.ID)
 		}
+		container.Set("network", main.Network)
 	}
 	if len(services) > 0 {
-		svcs = make(map[string]any, len(services))
+		svcs = expr.NewObject(len(services))
 		for _, s := range services {
 			info := infos[s.Name]
-			ports := make(map[string]any, len(info.Ports))
-			for c, h := range info.Ports {
-				ports[c] = h
+			ports := expr.NewObject(len(info.Ports))
+			for _, c := range slices.Sorted(maps.Keys(info.Ports)) {
+				ports.Set(c, info.Ports[c])
 			}
-			svcs[s.Name] = map[string]any{"id": info.ID, "network": info.Network, "ports": ports}
+			svc := expr.NewObject(3)
+			svc.Set("id", info.ID)
+			svc.Set("ports", ports)
+			svc.Set("network", info.Network)
+			svcs.Set(s.Name, svc)
 		}
 	}
 	return container, svcs

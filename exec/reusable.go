@@ -45,7 +45,7 @@ func (r *Runner) runReusable(ctx context.Context, job *schedule.Job) schedule.Ou
 		return fail("%s is not a reusable workflow: it has no on.workflow_call", uses)
 	}
 	// The caller job's own scope, without steps (a calling job has none).
-	caller := &jobRun{r: r, job: job, name: name, env: map[string]string{}, steps: map[string]any{}}
+	caller := &jobRun{r: r, job: job, name: name, env: map[string]string{}, steps: expr.NewObject(0)}
 	caller.github = caller.githubContext()
 	scope := caller.scope(nil, "")
 	inputs, err := callInputs(caller, call, job.Def.With, scope)

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -115,13 +117,16 @@ func (j *jobRun) stepFrame(st *workflow.Step, key string, parent *frame) (*frame
 		return nil, err
 	}
 	f.env = make(map[string]string, len(f.env)+len(env))
+	f.envKeys = nil
 	if parent != nil {
-		for k, v := range parent.env {
-			f.env[k] = v
-		}
+		maps.Copy(f.env, parent.env)
+		f.envKeys = slices.Clone(parent.envKeys)
 	}
-	for k, v := range env {
-		f.env[k] = v
+	for _, k := range sortedMapKeys(env, st.Env) {
+		if _, ok := f.env[k]; !ok {
+			f.envKeys = append(f.envKeys, k)
+		}
+		f.env[k] = env[k]
 	}
 	return f, nil
 }
@@ -139,15 +144,22 @@ func stepKey(f *frame, index int) string {
 
 // record puts a step into the steps context. Only steps with an id appear
 // there, as on GitHub.
-func record(steps map[string]any, id string, explicit bool, res stepResult, conclusion Result) {
+//
+// The steps are in the order they ran, each's keys in the order of the
+// contexts reference's example; outputs, which come as a map, sorted.
+func record(steps *expr.Object, id string, explicit bool, res stepResult, conclusion Result) {
 	if !explicit {
 		return
 	}
-	outs := make(map[string]any, len(res.outputs))
-	for k, v := range res.outputs {
-		outs[k] = v
+	outs := expr.NewObject(len(res.outputs))
+	for _, k := range slices.Sorted(maps.Keys(res.outputs)) {
+		outs.Set(k, res.outputs[k])
 	}
-	steps[id] = map[string]any{"outputs": outs, "outcome": string(res.outcome), "conclusion": string(conclusion)}
+	st := expr.NewObject(3)
+	st.Set("outputs", outs)
+	st.Set("outcome", string(res.outcome))
+	st.Set("conclusion", string(conclusion))
+	steps.Set(id, st)
 }
 
 // stepID returns the step's id, or the one GitHub makes up ("__run",

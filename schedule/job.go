@@ -2,8 +2,11 @@ package schedule
 
 import (
 	"context"
+	"maps"
+	"slices"
 
 	"github.com/vermont-ci/vermont/workflow"
+	"github.com/vermont-ci/vermont/workflow/expr"
 )
 
 // Job is one runnable unit: a job, or one leg of a matrix job. The scheduler
@@ -16,7 +19,7 @@ type Job struct {
 	// Contexts are the plan's contexts (github, inputs, vars, secrets).
 	// Shared between jobs: read only.
 	Contexts map[string]any
-	Matrix   map[string]any // nil for a job without a matrix
+	Matrix   *expr.Object // the matrix context, keys in GitHub's order; nil without a matrix
 	Strategy Strategy
 	Needs    map[string]Need // by job id, as the needs context shows them
 }
@@ -33,7 +36,7 @@ func (j *Job) BaseContexts() map[string]any {
 	for k, v := range j.Contexts {
 		ctxs[k] = v
 	}
-	ctxs["needs"] = NeedsContext(j.Needs)
+	ctxs["needs"] = NeedsContext(needsOrder(j.Def), j.Needs)
 	if j.Matrix != nil {
 		ctxs["matrix"] = j.Matrix
 	} else {
@@ -43,16 +46,45 @@ func (j *Job) BaseContexts() map[string]any {
 	return ctxs
 }
 
-// NeedsContext renders needs as the needs context shows them:
-// needs.<job>.result and needs.<job>.outputs.<name>.
-func NeedsContext(needs map[string]Need) map[string]any {
-	m := make(map[string]any, len(needs))
-	for id, n := range needs {
-		outs := make(map[string]any, len(n.Outputs))
-		for k, v := range n.Outputs {
-			outs[k] = v
+// needsOrder is the order of the needs context: the job's needs as written.
+func needsOrder(def *workflow.Job) []string {
+	if def == nil {
+		return nil
+	}
+	ids := make([]string, len(def.Needs))
+	for i, n := range def.Needs {
+		ids[i] = n.Value
+	}
+	return ids
+}
+
+// NeedsContext renders needs as the needs context shows them,
+// needs.<job>.result and needs.<job>.outputs.<name>, jobs in the order of
+// ids (the job's needs as written; those not listed follow, sorted) and
+// outputs sorted, since a job's outputs come as a map.
+func NeedsContext(ids []string, needs map[string]Need) *expr.Object {
+	m := expr.NewObject(len(needs))
+	add := func(id string) {
+		n, ok := needs[id]
+		if !ok {
+			return
 		}
-		m[id] = map[string]any{"result": string(n.Result), "outputs": outs}
+		outs := expr.NewObject(len(n.Outputs))
+		for _, k := range slices.Sorted(maps.Keys(n.Outputs)) {
+			outs.Set(k, n.Outputs[k])
+		}
+		job := expr.NewObject(2) // as the contexts reference's example shows it
+		job.Set("result", string(n.Result))
+		job.Set("outputs", outs)
+		m.Set(id, job)
+	}
+	for _, id := range ids {
+		add(id)
+	}
+	for _, id := range slices.Sorted(maps.Keys(needs)) {
+		if _, done := m.Get(id); !done {
+			add(id)
+		}
 	}
 	return m
 }
@@ -65,14 +97,15 @@ type Strategy struct {
 	MaxParallel int
 }
 
-// Map returns the strategy context as expressions see it.
-func (s Strategy) Map() map[string]any {
-	return map[string]any{
-		"fail-fast":    s.FailFast,
-		"job-index":    float64(s.JobIndex),
-		"job-total":    float64(s.JobTotal),
-		"max-parallel": float64(s.MaxParallel),
-	}
+// Map returns the strategy context as expressions see it, in the order of
+// GitHub's example (contexts reference, "strategy context").
+func (s Strategy) Map() *expr.Object {
+	o := expr.NewObject(4)
+	o.Set("fail-fast", s.FailFast)
+	o.Set("job-index", float64(s.JobIndex))
+	o.Set("job-total", float64(s.JobTotal))
+	o.Set("max-parallel", float64(s.MaxParallel))
+	return o
 }
 
 // Need is what a job sees of one job it needs.

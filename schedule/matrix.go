@@ -1,9 +1,9 @@
 package schedule
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
-	"reflect"
 	"strings"
 
 	"github.com/vermont-ci/vermont/workflow"
@@ -49,13 +49,12 @@ func (t *templates) evalMatrix(m *workflow.Matrix, scope *expr.Scope) (*matrixSp
 		if err != nil {
 			return nil, fmt.Errorf("%s: strategy.matrix: %w", m.Expr.Pos, err)
 		}
-		obj, ok := v.(map[string]any)
+		fields, ok := expr.ObjectFields(v)
 		if !ok {
 			return nil, fmt.Errorf("%s: strategy.matrix: the expression gives %s, want an object", m.Expr.Pos, kindOf(v))
 		}
-		keys := sortedKeys(obj)
-		for _, k := range keys {
-			if err := spec.add(k, obj[k]); err != nil {
+		for k, e := range fields {
+			if err := spec.add(k, e); err != nil {
 				return nil, fmt.Errorf("%s: strategy.matrix: %w", m.Expr.Pos, err)
 			}
 		}
@@ -97,17 +96,19 @@ func (s *matrixSpec) add(key string, v any) error {
 			return fmt.Errorf("matrix.%s must be a list of objects, got %s", key, kindOf(v))
 		}
 		for i, e := range list {
-			obj, ok := e.(map[string]any)
+			fields, ok := expr.ObjectFields(e)
 			if !ok {
 				return fmt.Errorf("matrix.%s[%d] must be an object, got %s", key, i, kindOf(e))
 			}
+			obj := map[string]any{}
+			for k, v := range fields {
+				obj[k] = v
+				if key == "include" && !containsKey(s.incKeys, k) {
+					s.incKeys = append(s.incKeys, k)
+				}
+			}
 			if key == "include" {
 				s.include = append(s.include, obj)
-				for _, k := range sortedKeys(obj) {
-					if !containsKey(s.incKeys, k) {
-						s.incKeys = append(s.incKeys, k)
-					}
-				}
 			} else {
 				s.exclude = append(s.exclude, obj)
 			}
@@ -230,9 +231,49 @@ func (s *matrixSpec) orderedKeys(c map[string]any) []string {
 	return keys
 }
 
-// matrixEqual compares matrix values; objects compare by content, strings
-// exactly (GitHub matches matrix values case-sensitively).
-func matrixEqual(a, b any) bool { return reflect.DeepEqual(a, b) }
+// matrixEqual compares matrix values; objects compare by content whatever
+// their key order, strings exactly (GitHub matches matrix values
+// case-sensitively).
+func matrixEqual(a, b any) bool {
+	fa, okA := expr.ObjectFields(a)
+	fb, okB := expr.ObjectFields(b)
+	switch {
+	case okA != okB:
+		return false
+	case okA:
+		ma, mb := map[string]any{}, map[string]any{}
+		for k, v := range fa {
+			ma[k] = v
+		}
+		for k, v := range fb {
+			mb[k] = v
+		}
+		if len(ma) != len(mb) {
+			return false
+		}
+		for k, v := range ma {
+			w, ok := mb[k]
+			if !ok || !matrixEqual(v, w) {
+				return false
+			}
+		}
+		return true
+	}
+	la, okA := a.([]any)
+	lb, okB := b.([]any)
+	if okA || okB {
+		if !okA || !okB || len(la) != len(lb) {
+			return false
+		}
+		for i := range la {
+			if !matrixEqual(la[i], lb[i]) {
+				return false
+			}
+		}
+		return true
+	}
+	return a == b
+}
 
 // valueOf converts a model value to data, evaluating expression strings.
 func (t *templates) valueOf(v *workflow.Value, scope *expr.Scope) (any, error) {
@@ -256,13 +297,13 @@ func (t *templates) valueOf(v *workflow.Value, scope *expr.Scope) (any, error) {
 		}
 		return out, nil
 	case workflow.MapValue:
-		out := make(map[string]any, len(v.Map))
+		out := expr.NewObject(len(v.Map)) // keys in YAML order, as toJSON shows them
 		for _, e := range v.Map {
 			x, err := t.valueOf(e.Value, scope)
 			if err != nil {
 				return nil, err
 			}
-			out[e.Key.Value] = x
+			out.Set(e.Key.Value, x)
 		}
 		return out, nil
 	default:
@@ -282,20 +323,10 @@ func kindOf(v any) string {
 		return "a string"
 	case []any:
 		return "an array"
-	case map[string]any:
+	case map[string]any, *expr.Object:
 		return "an object"
 	}
 	return fmt.Sprintf("%T", v)
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	// JSON objects from fromJSON have no order in Go; sort for determinism.
-	sortStrings(keys)
-	return keys
 }
 
 func containsKey(keys []string, k string) bool {
@@ -307,18 +338,39 @@ func containsKey(keys []string, k string) bool {
 	return false
 }
 
+// Context returns the leg as the matrix context: its values in the order
+// GitHub lists them. It is nil for the empty leg of a job without a matrix.
+func (l Leg) Context() *expr.Object {
+	if l.Values == nil {
+		return nil
+	}
+	o := expr.NewObject(len(l.Keys))
+	for _, k := range l.Keys {
+		o.Set(k, l.Values[k])
+	}
+	return o
+}
+
 // legSuffix renders a leg as GitHub shows it after the job name:
 // "(ubuntu-latest, 18)". Objects are shown as compact JSON.
 func legSuffix(l Leg) string {
 	parts := make([]string, 0, len(l.Keys))
 	for _, k := range l.Keys {
 		switch v := l.Values[k].(type) {
-		case map[string]any, []any:
-			b, _ := json.Marshal(v)
-			parts = append(parts, string(b))
+		case *expr.Object, map[string]any, []any:
+			parts = append(parts, compactJSON(v))
 		default:
 			parts = append(parts, expr.ToString(v))
 		}
 	}
 	return "(" + strings.Join(parts, ", ") + ")"
+}
+
+// compactJSON prints v on one line, objects' keys in their order.
+func compactJSON(v any) string {
+	var b bytes.Buffer
+	if err := json.Compact(&b, []byte(expr.ToJSON(v))); err != nil {
+		return expr.ToString(v)
+	}
+	return b.String()
 }

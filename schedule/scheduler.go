@@ -225,7 +225,7 @@ func (d *dispatch) scope(pj *planJob, needs map[string]Need) *expr.Scope {
 	for k, v := range d.p.Contexts {
 		ctxs[k] = v
 	}
-	ctxs["needs"] = NeedsContext(needs)
+	ctxs["needs"] = NeedsContext(needsOrder(pj.def), needs)
 	js := d.jobs[pj.id]
 	scope := &expr.Scope{Contexts: ctxs, Cancelled: d.canceled}
 	for _, dep := range js.deps {
@@ -310,7 +310,7 @@ func (d *dispatch) decide(js *jobState) {
 			Needs:    needs,
 		}
 		if hasMatrix {
-			job.Matrix = l.Values
+			job.Matrix = l.Context()
 		}
 		var legScope *expr.Scope
 		if hasMatrix || strings.Contains(bare.Name, "${{") || pj.def.ContinueOnError.IsExpr() {

@@ -58,7 +58,7 @@ func (f *fakeRunner) RunJob(ctx context.Context, j *Job) Outcome {
 		f.mu.Unlock()
 	}()
 	script := j.Def.Steps[0].Run.Value
-	if v, ok := j.Matrix["fail"]; ok && v == true {
+	if v, ok := j.Matrix.Get("fail"); ok && v == true {
 		script = "fail"
 	}
 	switch {

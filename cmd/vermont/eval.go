@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -70,27 +69,60 @@ func runEval(ctx context.Context, args []string, io stdio) int {
 // readContexts loads the --context file: a JSON object mapping context
 // names to values. No file means no contexts.
 func readContexts(name string) (map[string]any, error) {
-	return readJSONObject("--context", name, "a JSON object whose keys are context names")
+	obj, err := readJSONObject("--context", name, "a JSON object whose keys are context names")
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[string]any, obj.Len())
+	for k, v := range obj.All() {
+		m[k] = v
+	}
+	return m, nil
 }
 
 // readJSONObject reads a file holding one JSON object; no file name gives
 // an empty object. flag and want make the error say what was expected.
-func readJSONObject(flag, name, want string) (map[string]any, error) {
+//
+// Its objects keep their keys' order, as GitHub's contexts do.
+func readJSONObject(flag, name, want string) (*expr.Object, error) {
 	if name == "" {
-		return map[string]any{}, nil
+		return expr.NewObject(0), nil
 	}
 	data, err := os.ReadFile(name)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", flag, err)
 	}
-	var m map[string]any
-	if err := json.Unmarshal(data, &m); err != nil {
+	v, err := expr.ParseJSON(string(data))
+	var je *expr.JSONError
+	if errors.As(err, &je) && je.Offset >= 0 {
+		line, col := lineCol(string(data), int(je.Offset))
+		return nil, fmt.Errorf("%s %s:%d:%d: want %s: %s", flag, name, line, col, want, je.Msg)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("%s %s: want %s: %w", flag, name, want, err)
 	}
-	if m == nil {
-		m = map[string]any{}
+	if v == nil {
+		return expr.NewObject(0), nil
 	}
-	return m, nil
+	obj, ok := v.(*expr.Object)
+	if !ok {
+		return nil, fmt.Errorf("%s %s: want %s, not a JSON %s", flag, name, want, jsonKind(v))
+	}
+	return obj, nil
+}
+
+func jsonKind(v any) string {
+	switch v.(type) {
+	case []any:
+		return "array"
+	case string:
+		return "string"
+	case float64:
+		return "number"
+	case bool:
+		return "boolean"
+	}
+	return "value"
 }
 
 // printExprError prints err as eval:LINE:COL: message, the column counted

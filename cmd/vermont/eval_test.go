@@ -27,6 +27,8 @@ func TestEvalCommand(t *testing.T) {
 }`)
 	badJSON := filepath.Join(dir, "bad.json")
 	evalWriteFile(t, badJSON, `[1, 2]`)
+	brokenJSON := filepath.Join(dir, "broken.json")
+	evalWriteFile(t, brokenJSON, "{\n  \"github\": {\"ref\": s3cr3t-value}\n}")
 	ws := filepath.Join(dir, "ws")
 	evalWriteFile(t, filepath.Join(ws, "go.sum"), "sums")
 	tests := []struct {
@@ -43,7 +45,8 @@ func TestEvalCommand(t *testing.T) {
 		{name: "typical if", args: []string{"--context", ctxFile, "github.event_name == 'push' && contains(github.ref, 'refs/heads/main') && matrix.os != 'windows'"}, wantOut: "true\n"},
 		{name: "operand value", args: []string{"--context", ctxFile, "matrix.node > 16 && matrix.os"}, wantOut: "\"ubuntu-latest\"\n"},
 		{name: "filter", args: []string{"--context", ctxFile, "--", "github.event.commits.*.id"}, wantOut: "[\n  \"a\",\n  \"b\"\n]\n"},
-		{name: "object", args: []string{"--context", ctxFile, "fromJSON('{\"b\":1,\"a\":[true]}')"}, wantOut: "{\n  \"a\": [\n    true\n  ],\n  \"b\": 1\n}\n"},
+		// toJSON keeps fromJSON's key order, as GitHub does.
+		{name: "object", args: []string{"--context", ctxFile, "fromJSON('{\"b\":1,\"a\":[true]}')"}, wantOut: "{\n  \"b\": 1,\n  \"a\": [\n    true\n  ]\n}\n"},
 		{name: "no context file", args: []string{"github.ref"}, wantOut: "null\n"},
 		{name: "status flags", args: []string{"--failed", "failure() && !success()"}, wantOut: "true\n"},
 		{name: "cancelled flag", args: []string{"--cancelled", "cancelled()"}, wantOut: "true\n"},
@@ -57,6 +60,8 @@ func TestEvalCommand(t *testing.T) {
 		{name: "eval error", args: []string{"--context", ctxFile, "format('{1}', secrets.TOKEN)"}, wantCode: 1, wantErr: "eval:1:1: format: the format string references argument {1}"},
 		{name: "fromJSON error hides secret", args: []string{"--context", ctxFile, "fromJSON(secrets.TOKEN)"}, wantCode: 1, wantErr: "eval:1:1: fromJSON: invalid JSON"},
 		{name: "missing context file", args: []string{"--context", filepath.Join(dir, "nope.json"), "1"}, wantCode: 1, wantErr: "vermont eval: --context:"},
+		{name: "context file order kept", args: []string{"--context", ctxFile, "matrix"}, wantOut: "{\n  \"os\": \"ubuntu-latest\",\n  \"node\": 18\n}\n"},
+		{name: "invalid context file", args: []string{"--context", brokenJSON, "1"}, wantCode: 1, wantErr: "broken.json:2:21: want a JSON object whose keys are context names: invalid JSON"},
 		{name: "context not an object", args: []string{"--context", badJSON, "1"}, wantCode: 1, wantErr: "want a JSON object whose keys are context names"},
 		{name: "no expression", args: nil, wantCode: 2, wantErr: "want exactly one expression, got 0"},
 		{name: "two expressions", args: []string{"a", "b"}, wantCode: 2, wantErr: "got 2 argument(s)"},

@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -19,6 +22,7 @@ import (
 	"github.com/vermont-ci/vermont/internal/wiring"
 	"github.com/vermont-ci/vermont/schedule"
 	"github.com/vermont-ci/vermont/workflow"
+	"github.com/vermont-ci/vermont/workflow/expr"
 )
 
 // runFlags are the flags of `vermont run`, named after act's so its users
@@ -175,7 +179,7 @@ func (f *runFlags) plan(event string, io stdio) ([]runPlan, *baseContexts, int) 
 	}
 	repo := f.repo()
 	if f.eventPath == "" && event == "push" {
-		payload = pushEvent(repo, "vermont")
+		payload = objectOf(pushEvent(repo, "vermont"))
 	}
 	matrix := map[string]string{}
 	for _, kv := range f.matrix {
@@ -229,7 +233,7 @@ func (f *runFlags) repo() exec.Repo {
 // event does not trigger the workflow (or -j names none of its jobs), ok
 // false after printing its diagnostics, and an error when the file cannot be
 // read.
-func (f *runFlags) planFile(p *workflow.YAMLParser, path, event string, payload map[string]any, ctxs *baseContexts, repo exec.Repo, matrix map[string]string, io stdio) (*runPlan, bool, error) {
+func (f *runFlags) planFile(p *workflow.YAMLParser, path, event string, payload *expr.Object, ctxs *baseContexts, repo exec.Repo, matrix map[string]string, io stdio) (*runPlan, bool, error) {
 	wf, diags, err := parseWorkflowFile(p, path)
 	if errors.Is(err, errNotWorkflow) {
 		return nil, true, nil
@@ -243,7 +247,7 @@ func (f *runFlags) planFile(p *workflow.YAMLParser, path, event string, payload 
 		}
 		return nil, false, nil
 	}
-	trig := workflow.TriggerFromPayload(event, payload)
+	trig := workflow.TriggerFromPayload(event, expr.Plain(payload).(map[string]any))
 	if trig.Ref == "" && (event == "push" || strings.HasPrefix(event, "pull_request")) {
 		trig.Ref = repo.Ref
 	}
@@ -332,16 +336,16 @@ func (f *runFlags) contexts() (*baseContexts, error) {
 
 // workflowContexts builds github, inputs, vars and secrets for one workflow.
 // The inputs of a workflow_dispatch are checked as GitHub's API checks them.
-func (f *runFlags) workflowContexts(b *baseContexts, wf *workflow.Workflow, path, event string, payload map[string]any, repo exec.Repo) (map[string]any, error) {
+func (f *runFlags) workflowContexts(b *baseContexts, wf *workflow.Workflow, path, event string, payload *expr.Object, repo exec.Repo) (map[string]any, error) {
 	inputs := map[string]any{}
 	if event == "workflow_dispatch" {
 		var err error
 		if inputs, err = wf.DispatchInputs(b.inputs); err != nil {
 			return nil, err
 		}
-		evIn := map[string]any{}
-		for k, v := range inputs {
-			evIn[k] = fmt.Sprint(v)
+		evIn := expr.NewObject(len(inputs))
+		for _, k := range slices.Sorted(maps.Keys(inputs)) {
+			evIn.Set(k, fmt.Sprint(inputs[k]))
 		}
 		payload = withInputs(payload, evIn)
 	} else if ev := wf.Event(event); ev != nil && event == "workflow_call" {
@@ -390,15 +394,23 @@ func typedInput(v string, typ *workflow.String) any {
 	return v
 }
 
-func withInputs(payload map[string]any, inputs map[string]any) map[string]any {
-	out := make(map[string]any, len(payload)+1)
-	for k, v := range payload {
-		out[k] = v
-	}
-	if _, ok := out["inputs"]; !ok {
-		out["inputs"] = inputs
+func withInputs(payload, inputs *expr.Object) *expr.Object {
+	out := payload.Clone()
+	if _, ok := out.Get("inputs"); !ok {
+		out.Set("inputs", inputs)
 	}
 	return out
+}
+
+// objectOf turns decoded JSON into objects, their keys sorted.
+func objectOf(m map[string]any) *expr.Object {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return expr.NewObject(0)
+	}
+	v, _ := expr.ParseJSON(string(b))
+	obj, _ := v.(*expr.Object)
+	return obj
 }
 
 func mustAbs(p string) string {
@@ -410,7 +422,7 @@ func mustAbs(p string) string {
 }
 
 // readEvent reads the -e event payload.
-func readEvent(path string) (map[string]any, error) {
+func readEvent(path string) (*expr.Object, error) {
 	return readJSONObject("-e", path, "the event's webhook payload as a JSON object")
 }
 

@@ -431,7 +431,7 @@ func TestEval(t *testing.T) {
 				}
 				return
 			}
-			if !reflect.DeepEqual(got, tc.want) {
+			if !reflect.DeepEqual(plain(got), tc.want) {
 				t.Fatalf("Eval(%q) = %#v, want %#v", tc.expr, got, tc.want)
 			}
 		})

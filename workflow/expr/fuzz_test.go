@@ -104,6 +104,10 @@ func checkValue(t *testing.T, src string, v any, depth int) {
 		for _, e := range x {
 			checkValue(t, src, e, depth+1)
 		}
+	case *Object:
+		for _, e := range x.All() {
+			checkValue(t, src, e, depth+1)
+		}
 	default:
 		t.Fatalf("%q: result %#v (%T) is not JSON-like", src, v, v)
 	}

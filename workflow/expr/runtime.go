@@ -38,6 +38,18 @@ func lookup(m map[string]any, key string) (any, bool) {
 	return m[best], true
 }
 
+// field returns property key of an object value (an [*Object] or a
+// map[string]any); ok is false when x is not an object or has no such key.
+func field(x any, key string) (any, bool) {
+	switch o := x.(type) {
+	case *Object:
+		return o.Get(key)
+	case map[string]any:
+		return lookup(o, key)
+	}
+	return nil, false
+}
+
 // contextValue returns the named context from the scope; missing is null.
 func contextValue(s *Scope, name string) any {
 	if s == nil || s.Contexts == nil {
@@ -76,9 +88,9 @@ func intIndex(key any) (int, bool) {
 // the misses dropped. Anything missing is null.
 func index(x, key any) any {
 	switch c := x.(type) {
-	case map[string]any:
+	case *Object, map[string]any:
 		if k, ok := stringIndex(key); ok {
-			v, _ := lookup(c, k)
+			v, _ := field(c, k)
 			return canon(v)
 		}
 	case []any:
@@ -89,9 +101,9 @@ func index(x, key any) any {
 		out := filtered{}
 		for _, item := range c {
 			switch e := canon(item).(type) {
-			case map[string]any:
+			case *Object, map[string]any:
 				if k, ok := stringIndex(key); ok {
-					if v, found := lookup(e, k); found {
+					if v, found := field(e, k); found {
 						out = append(out, canon(v))
 					}
 				}
@@ -106,13 +118,14 @@ func index(x, key any) any {
 	return nil
 }
 
-// filter applies x.*: an object's values (in key order), an array's
+// filter applies x.*: an object's values (in its order, sorted for a
+// plain map), an array's
 // elements, or each element's values and elements for a filtered array.
 // Anything else gives an empty filtered array.
 func filter(x any) any {
 	out := filtered{}
 	switch c := x.(type) {
-	case map[string]any:
+	case *Object, map[string]any:
 		out = appendValues(out, c)
 	case []any:
 		for _, e := range c {
@@ -121,7 +134,7 @@ func filter(x any) any {
 	case filtered:
 		for _, item := range c {
 			switch e := canon(item).(type) {
-			case map[string]any:
+			case *Object, map[string]any:
 				out = appendValues(out, e)
 			case []any:
 				for _, v := range e {
@@ -133,16 +146,21 @@ func filter(x any) any {
 	return out
 }
 
-func appendValues(out filtered, m map[string]any) filtered {
+func appendValues(out filtered, obj any) filtered {
+	fields, _ := ObjectFields(obj)
+	for _, v := range fields {
+		out = append(out, canon(v))
+	}
+	return out
+}
+
+func sortedKeys(m map[string]any) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	for _, k := range keys {
-		out = append(out, canon(m[k]))
-	}
-	return out
+	return keys
 }
 
 func isPrimitive(v any) bool {

@@ -31,7 +31,7 @@ type filtered []any
 // values the language works on. JSON-like values pass through unchanged.
 func canon(v any) any {
 	switch x := v.(type) {
-	case nil, bool, float64, string, map[string]any, []any, filtered:
+	case nil, bool, float64, string, *Object, map[string]any, []any, filtered:
 		return v
 	case int:
 		return float64(x)
@@ -377,6 +377,9 @@ func compare(a, b any) (c int, ok bool) {
 // instance only when both are nil or share their backing array.
 func sameInstance(a, b any) bool {
 	switch x := a.(type) {
+	case *Object:
+		y, ok := b.(*Object)
+		return ok && x != nil && x == y
 	case map[string]any:
 		y, ok := b.(map[string]any)
 		if !ok || x == nil || y == nil {
