@@ -223,7 +223,7 @@ func TestRunCancel(t *testing.T) {
 	if got := r.res.Jobs["long"].Result; got != schedule.Cancelled {
 		t.Errorf("job result %s, want cancelled\n%s", got, r.events.String())
 	}
-	r.events.WantLines(t, "long", "always ran, cancelled=true")
+	r.events.WantLines(t, "long", "always ran", "cancelled() was true")
 	notLines(t, r, "must not run")
 	if exectest.Alive(pid) {
 		t.Errorf("sleep %d is still running after the cancel", pid)

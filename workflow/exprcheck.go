@@ -26,9 +26,7 @@ func (w *walker) checkTemplate(n *yaml.Node, s string) {
 			w.errorf(w.posInScalar(n, s, off+i), KindExpression, "invalid expression: \"${{\" is not closed by \"}}\"")
 			return
 		}
-		if err := w.checkExpr(s[start:end]); err != nil {
-			w.exprError(n, start, err)
-		}
+		w.checkExprAt(n, start, s[start:end])
 		off = end + 2
 	}
 }
@@ -79,8 +77,27 @@ func (w *walker) checkCondition(n *yaml.Node, s string) {
 		w.errorf(posOf(n), KindExpression, "condition is empty")
 		return
 	}
-	if err := w.checkExpr(s); err != nil {
-		w.exprError(n, 0, err)
+	w.checkExprAt(n, 0, s)
+}
+
+// checkExprAt checks the expression src, the text at byte base of n's
+// value: its syntax, the contexts and special functions the current
+// workflow key allows (see [walker.at]), and with [WithCompiledExpressions]
+// the rest expr.Compile checks. An availability error is reported alone,
+// in GitHub's words, rather than beside Compile's "unknown context".
+func (w *walker) checkExprAt(n *yaml.Node, base int, src string) {
+	if w.avail != nil {
+		node, err := expr.Parse(src)
+		if err != nil {
+			w.exprError(n, base, err)
+			return
+		}
+		if !w.checkAvailability(n, base, node) || !w.compileExprs {
+			return
+		}
+	}
+	if err := w.checkExpr(src); err != nil {
+		w.exprError(n, base, err)
 	}
 }
 

@@ -67,6 +67,11 @@ func (w *walker) job(id *String, n *yaml.Node) *Job {
 // jobKey reads one key of jobs.<job_id>.
 func (w *walker) jobKey(j *Job, what string, k *String, v *yaml.Node) {
 	kw := what + "." + k.Value
+	key := "jobs.<job_id>." + k.Value
+	if k.Value == "defaults" {
+		key += ".run" // the table's row; defaults has only run
+	}
+	defer w.at(key)()
 	switch k.Value {
 	case "name":
 		j.Name = w.str(v, kw)
@@ -89,7 +94,7 @@ func (w *walker) jobKey(j *Job, what string, k *String, v *yaml.Node) {
 	case "timeout-minutes":
 		j.TimeoutMinutes = w.number(v, kw)
 	case "container":
-		j.Container = w.container(v, kw)
+		j.Container = w.container(v, kw, key)
 	case "services":
 		j.Services = w.services(v, kw)
 	case "environment":
@@ -216,7 +221,9 @@ func (w *walker) matrixList(n *yaml.Node, what string, rows bool) *Value {
 }
 
 // container reads a job container or service: an image or a mapping.
-func (w *walker) container(n *yaml.Node, what string) *Container {
+// base is its context-availability key, jobs.<job_id>.container or
+// jobs.<job_id>.services.<service_id>.
+func (w *walker) container(n *yaml.Node, what, base string) *Container {
 	n = w.resolve(n)
 	c := &Container{Pos: posOf(n)}
 	if n.Kind == yaml.ScalarNode {
@@ -225,6 +232,7 @@ func (w *walker) container(n *yaml.Node, what string) *Container {
 	}
 	w.mapping(n, what, containerKeys, func(k *String, v *yaml.Node) {
 		kw := what + "." + k.Value
+		defer w.at(base + "." + k.Value)()
 		switch k.Value {
 		case "image":
 			c.Image = w.str(v, kw)
@@ -263,7 +271,7 @@ func (w *walker) services(n *yaml.Node, what string) []*Service {
 	var out []*Service
 	w.mapping(n, what, nil, func(k *String, v *yaml.Node) {
 		w.checkID(k, "service")
-		out = append(out, &Service{Name: *k, Container: w.container(v, what+"."+k.Value)})
+		out = append(out, &Service{Name: *k, Container: w.container(v, what+"."+k.Value, "jobs.<job_id>.services.<service_id>")})
 	})
 	return out
 }
@@ -281,6 +289,7 @@ func (w *walker) environment(n *yaml.Node, what string) *Environment {
 		case "name":
 			e.Name = w.nonEmpty(v, what+".name")
 		case "url":
+			defer w.at("jobs.<job_id>.environment.url")()
 			e.URL = w.str(v, what+".url")
 		case "deployment":
 			e.Deployment = w.boolean(v, what+".deployment")
@@ -353,6 +362,7 @@ func (w *walker) step(n *yaml.Node, what string) *Step {
 // stepKey reads one key of a step.
 func (w *walker) stepKey(s *Step, k *String, v *yaml.Node) {
 	kw := "step " + k.Value
+	defer w.at("jobs.<job_id>.steps." + k.Value)()
 	switch k.Value {
 	case "id":
 		if s.ID = w.scalar(v, kw); s.ID != nil {

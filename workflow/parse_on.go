@@ -263,6 +263,9 @@ func (w *walker) inputs(n *yaml.Node, what string, call bool) []*Input {
 			case "required":
 				in.Required = w.boolean(v, iw+".required")
 			case "default":
+				if call {
+					defer w.at("on.workflow_call.inputs.<inputs_id>.default")()
+				}
 				in.Default = w.str(v, iw+".default")
 			case "type":
 				in.Type = w.scalar(v, iw+".type")
@@ -340,6 +343,7 @@ func (w *walker) callOutputs(n *yaml.Node, what string) []*Output {
 			if k.Value == "description" {
 				o.Description = w.str(v, ow+".description")
 			} else {
+				defer w.at("on.workflow_call.outputs.<output_id>.value")()
 				o.Value = w.str(v, ow+".value")
 			}
 		})

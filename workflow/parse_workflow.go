@@ -10,7 +10,9 @@ var workflowKeys = []string{"name", "run-name", "on", "permissions", "env", "def
 func (w *walker) workflow(root *yaml.Node) *Workflow {
 	wf := &Workflow{File: w.file, Pos: posOf(root)}
 	var onSeen, jobsSeen bool
+	w.inWorkflow = true
 	ok := w.mapping(root, "workflow", workflowKeys, func(k *String, v *yaml.Node) {
+		defer w.at(k.Value)()
 		switch k.Value {
 		case "name":
 			wf.Name = w.str(v, "name")

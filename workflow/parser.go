@@ -34,8 +34,9 @@ var _ Parser = (*YAMLParser)(nil)
 // Option configures a [YAMLParser].
 type Option func(*YAMLParser)
 
-// WithoutExpressionCheck turns off the syntax check of `${{ }}`
-// expressions, for tools that only need the structure.
+// WithoutExpressionCheck turns off the checks of `${{ }}` expressions
+// (syntax, and the contexts each workflow key allows), for tools that only
+// need the structure.
 func WithoutExpressionCheck() Option { return func(p *YAMLParser) { p.skipExprs = true } }
 
 // WithCompiledExpressions makes the parser compile every expression, as
@@ -116,6 +117,11 @@ type walker struct {
 	checkExprs   bool
 	compileExprs bool
 	aliasBudget  int
+	// inWorkflow is set while a workflow file (not an action) is read;
+	// avail is the context-availability row of the key being read, nil
+	// where availability is not checked.
+	inWorkflow bool
+	avail      *availability
 }
 
 // errTooComplex stops a walk whose alias budget ran out.

@@ -207,8 +207,11 @@ func TestOptions(t *testing.T) {
 		src   string
 		wants []string // substrings, one per expected diagnostic
 	}{
-		{"default checks syntax only", nil, semantic, nil},
-		{"compiled expressions", []Option{WithCompiledExpressions()}, semantic, []string{`5:9: invalid expression: unrecognized named-value "secret"`, `6:29: invalid expression: unknown function "foo"`}},
+		// The default checks syntax and, at the keys of GitHub's context
+		// availability table, the contexts named; unknown functions only
+		// compiling finds.
+		{"default checks syntax and availability", nil, semantic, []string{`5:9: Unrecognized named-value: 'secret'`}},
+		{"compiled expressions", []Option{WithCompiledExpressions()}, semantic, []string{`5:9: Unrecognized named-value: 'secret'`, `6:29: invalid expression: unknown function "foo"`}},
 		{"syntax error", nil, syntax, []string{"5:13: invalid expression"}},
 		{"without expression check", []Option{WithoutExpressionCheck()}, syntax, nil},
 		{"alias bomb", nil, bomb, []string{"document too complex"}},

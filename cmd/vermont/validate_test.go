@@ -23,6 +23,7 @@ func TestValidate(t *testing.T) {
 	okDir := filepath.Join(workflowTestdata, "ok")
 	needs := filepath.Join(workflowTestdata, "err", "needs.yml")
 	fwd := filepath.Join(workflowTestdata, "err", "forward-compat.yml")
+	avail := filepath.Join(workflowTestdata, "err", "context-availability.yml")
 	tests := []struct {
 		name     string
 		args     []string
@@ -51,6 +52,17 @@ func TestValidate(t *testing.T) {
 		{
 			name: "warnings are shown beside errors", args: []string{fwd, needs}, wantCode: 1,
 			wantErr: []string{fwd + `:8:3: warning: unknown event "merge_queue_entry_created"`, "vermont validate: 10 problem(s) in 1 of 2 file(s)"},
+		},
+		{
+			// GitHub's context-availability table: env is not available
+			// in jobs.<job_id>.if, secrets in no if:.
+			name: "context availability", args: []string{avail}, wantCode: 1,
+			wantErr: []string{
+				avail + ":10:9: Unrecognized named-value: 'env'; at jobs.<job_id>.if",
+				avail + ":15:17: Unrecognized named-value: 'secrets'; at jobs.<job_id>.steps.if",
+				avail + ":18:21: Unrecognized function: 'cancelled'; at jobs.<job_id>.steps.run",
+				"vermont validate: 8 problem(s) in 1 of 1 file(s)",
+			},
 		},
 		{name: "missing path", args: []string{"does-not-exist"}, wantCode: 1, wantErr: []string{"does-not-exist", "no such file"}},
 		{name: "bad flag", args: []string{"-nope"}, wantCode: 2, wantErr: []string{"usage: vermont validate"}},
