@@ -161,7 +161,11 @@ func (s *matrixSpec) expand() ([]Leg, error) {
 		for _, c := range kept[:base] {
 			if s.fits(c, inc) {
 				for k, v := range inc {
-					c[k] = v
+					// An original value is never overwritten, only
+					// matched (by content, so it keeps its own key order).
+					if _, orig := s.rows[k]; !orig {
+						c[k] = v
+					}
 				}
 				matched = true
 			}
