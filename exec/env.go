@@ -36,9 +36,12 @@ func (j *jobRun) githubContext() *expr.Object {
 	return g
 }
 
-// initEnv evaluates the workflow's and the job's env, in that order, each
-// seeing the env before it.
+// initEnv sets the run's env (WithEnv), then evaluates the workflow's and
+// the job's env, in that order, each seeing the env before it.
 func (j *jobRun) initEnv() error {
+	for _, k := range slices.Sorted(maps.Keys(j.r.runEnv)) {
+		j.setEnv(k, j.r.runEnv[k])
+	}
 	for _, m := range []*workflow.StringMap{j.job.Workflow.Env, j.job.Def.Env} {
 		vals, err := j.evalMap(m, j.scope(nil, ""))
 		if err != nil {

@@ -54,8 +54,9 @@ type Runner struct {
 	debug     bool
 	node      string
 	baseEnv   []string
-	prefix    string // "caller / " for jobs of a reusable workflow
-	depth     int    // reusable-workflow nesting
+	runEnv    map[string]string // WithEnv: under the workflow's env
+	prefix    string            // "caller / " for jobs of a reusable workflow
+	depth     int               // reusable-workflow nesting
 	afterStop time.Duration
 	force     <-chan struct{}
 	templates *sync.Map // source → *expr.Template, shared with nested runners
@@ -113,6 +114,13 @@ func WithDebug(on bool) Option { return func(r *Runner) error { r.debug = on; re
 // WithNode sets the node binary for JavaScript actions (default: node on
 // PATH).
 func WithNode(path string) Option { return func(r *Runner) error { r.node = path; return nil } }
+
+// WithEnv gives every job variables under the workflow's env: in the env
+// context and the steps' environment, overridden by the workflow's, the
+// job's and the steps' own env (as act's --env and --env-file).
+func WithEnv(env map[string]string) Option {
+	return func(r *Runner) error { r.runEnv = env; return nil }
+}
 
 // WithBaseEnv sets the environment host steps start from (default:
 // os.Environ()).

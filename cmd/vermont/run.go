@@ -36,6 +36,9 @@ type runFlags struct {
 	secrets     multiFlag
 	secretFiles multiFlag
 	vars        multiFlag
+	varFiles    multiFlag
+	env         multiFlag
+	envFileList multiFlag
 	platforms   multiFlag
 	dryRun      bool
 	list        bool
@@ -62,7 +65,10 @@ func runRun(ctx context.Context, args []string, io stdio) int {
 	fs := flag.NewFlagSet("vermont run", flag.ContinueOnError)
 	fs.SetOutput(io.err)
 	fs.Usage = func() {
-		fmt.Fprintln(io.err, "usage: vermont run [EVENT] [flags]\n\nRuns the workflows triggered by EVENT (default push) on this machine.\n\nflags:")
+		fmt.Fprintln(io.err, "usage: vermont run [EVENT] [flags]\n\nRuns the workflows triggered by EVENT (default push) on this machine.\n\n"+
+			"Default flags come from ~/.vermontrc, then the repository's .vermontrc (one flag per line, as act's\n"+
+			".actrc); flags given here win. NAME=VALUE files (--env-file, default .env in the repository;\n"+
+			"--var-file; --secret-file) are in dotenv format; --env, --var and -s win over them.\n\nflags:")
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&f.workflows, "W", ".github/workflows", "workflow file or directory")
@@ -77,6 +83,9 @@ func runRun(ctx context.Context, args []string, io stdio) int {
 	fs.Var(&f.secrets, "secret", "same as -s")
 	fs.Var(&f.secretFiles, "secret-file", "file of NAME=VALUE secret lines (repeatable)")
 	fs.Var(&f.vars, "var", "configuration variable NAME=VALUE (repeatable)")
+	fs.Var(&f.varFiles, "var-file", "file of NAME=VALUE configuration variable lines (repeatable)")
+	fs.Var(&f.env, "env", "variable NAME=VALUE, or NAME to take it from the environment, under the workflow's env (repeatable)")
+	fs.Var(&f.envFileList, "env-file", "file of NAME=VALUE variable lines, as --env (repeatable; default .env in the repository, if there)")
 	fs.Var(&f.platforms, "P", "runs-on label=image, or label=host (repeatable)")
 	fs.Var(&f.platforms, "platform", "same as -P")
 	fs.BoolVar(&f.dryRun, "n", false, "plan and print, run nothing")
@@ -94,7 +103,12 @@ func runRun(ctx context.Context, args []string, io stdio) int {
 	fs.StringVar(&f.cacheDir, "cache-dir", "", "where actions/cache entries are kept across runs (default: vermont/caches in the user cache dir)")
 	fs.BoolVar(&f.noResults, "no-results", false, "serve no artifacts or caches (upload-artifact, download-artifact and cache then fail)")
 	f.backend.register(fs)
-	if code, ok := parseFlags(fs, reorder(args, fs)); !ok {
+	rc, err := rcArgs(args, fs)
+	if err != nil {
+		fmt.Fprintf(io.err, "vermont run: %v\n", err)
+		return 2
+	}
+	if code, ok := parseFlags(fs, append(rc, reorder(args, fs)...)); !ok {
 		return code
 	}
 	if fs.NArg() > 1 {
@@ -285,6 +299,7 @@ func (f *runFlags) planFile(p *workflow.YAMLParser, path, event string, payload 
 
 // baseContexts are the contexts shared by every workflow of the run.
 type baseContexts struct {
+	env     map[string]string // --env and --env-file
 	secrets map[string]any
 	vars    map[string]any
 	inputs  map[string]string
@@ -317,6 +332,20 @@ func (f *runFlags) contexts() (*baseContexts, error) {
 			b.secrets["GITHUB_TOKEN"] = t
 		}
 	}
+	for _, file := range f.varFiles {
+		kvs, err := readDotEnv(file)
+		if err != nil {
+			return nil, fmt.Errorf("--var-file: %w", err)
+		}
+		for k, v := range kvs {
+			b.vars[k] = v
+		}
+	}
+	env, err := f.envFiles()
+	if err != nil {
+		return nil, err
+	}
+	b.env = env
 	for _, s := range f.vars {
 		k, v, ok := strings.Cut(s, "=")
 		if !ok {
@@ -453,7 +482,7 @@ func (f *runFlags) execute(ctx context.Context, plans []runPlan, base *baseConte
 	repo := f.repo()
 	opts := []exec.Option{exec.WithSink(pr), exec.WithMasker(&masker), exec.WithRepo(repo), exec.WithBind(f.bind),
 		exec.WithDebug(f.debug), exec.WithPlatforms(platformMap(f.platforms)), exec.WithNode(f.node), exec.WithForceStop(io.force),
-		exec.WithRunID(base.runID)}
+		exec.WithRunID(base.runID), exec.WithEnv(base.env)}
 	if f.workDir != "" {
 		opts = append(opts, exec.WithWorkDir(f.workDir))
 	}

@@ -124,8 +124,7 @@ func TestSecretFile(t *testing.T) {
 // TestRunEventFile checks that GITHUB_EVENT_PATH is always a file holding
 // github.event, as on GitHub, and that without -e a push run's payload is
 // built from the local repository (before is HEAD's parent). The check
-// compares parsed JSON with node's deepStrictEqual (Vermont's toJSON sorts
-// keys; a given -e file keeps its own order).
+// compares parsed JSON with node's deepStrictEqual.
 func TestRunEventFile(t *testing.T) {
 	t.Parallel()
 	wf := filepath.Join("..", "..", "testdata", "run", "event-path.yml")
@@ -160,5 +159,65 @@ func TestRunEventFile(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRunFiles: act's habits. --env-file (default .env in the repository),
+// --var-file and --secret-file in dotenv format, and flags from the
+// repository's .vermontrc, one per line as act's .actrc. Precedence: the
+// workflow's env over --env over --env-file; the command line over the rc
+// file; secrets from files are masked like -s.
+func TestRunFiles(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	write(".env", "# the default env file\nFROM_DOTENV=dot\nexport BOTH=dotenv\nOVER=dotenv\nQUOTED=\"two words\"\n")
+	vars := write("vars.env", "COLOR=blue\n")
+	secrets := write("secrets.env", "TOKEN='s3cr3t-xyz'\n")
+	write(".vermontrc", "# defaults\n--var-file "+vars+"\n--secret-file="+secrets+"\n\n--env BOTH=rc\n-c 1\n")
+	wf := write("files.yml", `on: push
+env:
+  OVER: workflow
+jobs:
+  show:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "env ${{ env.FROM_DOTENV }} $FROM_DOTENV ${{ env.BOTH }} ${{ env.OVER }} [$QUOTED] var ${{ vars.COLOR }} secret ${{ secrets.TOKEN }} cli ${{ env.CLI }}"
+`)
+	code, out, errs := vermontRun(t, "-C", dir, "-W", wf, "--env", "CLI=1")
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errs)
+	}
+	if want := "env dot dot rc workflow [two words] var blue secret *** cli 1"; !strings.Contains(out, want) {
+		t.Errorf("stdout lacks %q:\n%s", want, out)
+	}
+	if strings.Contains(out+errs, "s3cr3t-xyz") {
+		t.Errorf("a secret from --secret-file reached the output:\n%s", out)
+	}
+
+	// The command line wins over the rc file for a flag with one value.
+	code, out, _ = vermontRun(t, "-C", dir, "-W", wf, "--env", "BOTH=cli")
+	if code != 0 || !strings.Contains(out, "env dot dot cli workflow") {
+		t.Errorf("exit %d; --env on the command line did not win over .vermontrc:\n%s", code, out)
+	}
+
+	bad := t.TempDir()
+	if err := os.WriteFile(filepath.Join(bad, ".vermontrc"), []byte("-c 2\n--nope yes\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errs = vermontRun(t, "-C", bad, "-W", wf)
+	if want := filepath.Join(bad, ".vermontrc") + `:2:1: unknown flag "--nope"`; code != 2 || !strings.Contains(errs, want) {
+		t.Errorf("exit %d, stderr %q; want 2 and %q", code, errs, want)
+	}
+	code, _, errs = vermontRun(t, "-C", t.TempDir(), "-W", wf, "--env-file", filepath.Join(bad, "missing.env"))
+	if code == 0 || !strings.Contains(errs, "--env-file:") {
+		t.Errorf("a missing --env-file: exit %d, stderr %q", code, errs)
 	}
 }
