@@ -15,9 +15,13 @@ const zeroSHA = "0000000000000000000000000000000000000000"
 // repository's HEAD, for a run without -e: ref, before (HEAD's first
 // parent), after, repository, head_commit, pusher and sender
 // (https://docs.github.com/en/webhooks/webhook-events-and-payloads#push).
-// What the local repository cannot know (ids, URLs) is left out, and so
-// are "commits", until the changed files are read from the repository. Without git, or outside a repository, the commit fields stay
-// empty.
+// What the local repository cannot know (ids, URLs) is left out. The
+// changed files, which on.push.paths filters read, are those between
+// HEAD and what was pushed before it: the upstream branch's merge base when
+// one is set and HEAD is ahead of it, else HEAD's first parent (all of
+// HEAD's files for a root commit). They are listed on head_commit and on
+// one entry of "commits", which stands for every commit pushed. Without
+// git, or outside a repository, the commit fields stay empty.
 func pushEvent(repo vexec.Repo, actor string) map[string]any {
 	full := repo.Repository
 	if full == "" {
@@ -48,10 +52,18 @@ func pushEvent(repo vexec.Repo, actor string) map[string]any {
 	if len(f) != 7 {
 		return ev
 	}
+	base := emptyTree
 	if parents := strings.Fields(f[0]); len(parents) > 0 {
-		ev["before"] = parents[0]
+		base = parents[0]
+		ev["before"] = base
 	} else {
 		ev["created"] = true
+	}
+	if mb, err := exec.Command("git", "-C", repo.Root, "merge-base", repo.SHA, "@{upstream}").Output(); err == nil {
+		if s := strings.TrimSpace(string(mb)); s != "" && s != repo.SHA {
+			base = s
+			ev["before"] = s
+		}
 	}
 	commit := map[string]any{
 		"id": repo.SHA, "tree_id": "", "distinct": true,
@@ -60,12 +72,41 @@ func pushEvent(repo vexec.Repo, actor string) map[string]any {
 		"author":    map[string]any{"name": f[1], "email": f[2]},
 		"committer": map[string]any{"name": f[3], "email": f[4]},
 	}
-	// No "commits": without their added/modified/removed lists a path
-	// filter would see no changed file at all, and absent, it is not
-	// applied (workflow.TriggerFromPayload).
+	if added, modified, removed, ok := changedFiles(repo.Root, base, repo.SHA); ok {
+		commit["added"], commit["modified"], commit["removed"] = added, modified, removed
+		ev["commits"] = []any{commit}
+	}
+	// Without the lists (git failed) there is no "commits", and a path
+	// filter is not applied (workflow.TriggerFromPayload) rather than
+	// seeing no file changed.
 	ev["head_commit"] = commit
 	ev["pusher"] = map[string]any{"name": actor, "email": f[2]}
 	return ev
+}
+
+// emptyTree is git's empty tree, the base a root commit is compared with.
+const emptyTree = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+
+// changedFiles lists the files that differ between base and head, as a
+// push payload's commits list them.
+func changedFiles(root, base, head string) (added, modified, removed []any, ok bool) {
+	out, err := exec.Command("git", "-C", root, "diff", "--name-status", "-z", "--no-renames", base, head).Output()
+	if err != nil {
+		return nil, nil, nil, false
+	}
+	added, modified, removed = []any{}, []any{}, []any{}
+	f := strings.Split(strings.TrimSuffix(string(out), "\x00"), "\x00")
+	for i := 0; i+1 < len(f); i += 2 {
+		switch f[i] {
+		case "A":
+			added = append(added, f[i+1])
+		case "D":
+			removed = append(removed, f[i+1])
+		default: // M, T (a type change)
+			modified = append(modified, f[i+1])
+		}
+	}
+	return added, modified, removed, true
 }
 
 func lastElem(p string) string {
