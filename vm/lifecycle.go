@@ -213,6 +213,11 @@ func (p *Pool) createFailed(ctx context.Context, name, op string, err error) {
 	}
 	ps := in.pool
 	if !p.st.closing {
+		if op == "jitconfig" {
+			ps.githubErr.set(err)
+		} else {
+			ps.providerErr.set(err)
+		}
 		p.m.providerErrors.WithLabelValues(ps.cfg.Name, op).Inc()
 		ps.failures++
 		d := p.opts.backoff(ps.failures)
@@ -325,6 +330,7 @@ func (p *Pool) destroyed(ctx context.Context, name string, err, rerr error) {
 	}
 	ps := in.pool
 	if err != nil {
+		ps.providerErr.set(err)
 		p.m.providerErrors.WithLabelValues(ps.cfg.Name, "destroy").Inc()
 		in.attempts++
 		p.setState(ctx, in, StateFailed)
@@ -344,6 +350,7 @@ func (p *Pool) destroyed(ctx context.Context, name string, err, rerr error) {
 		return
 	}
 	if rerr != nil {
+		ps.githubErr.set(rerr)
 		p.m.providerErrors.WithLabelValues(ps.cfg.Name, "remove_runner").Inc()
 		p.log.WarnContext(ctx, "removing GitHub runner failed; the next start retries", "instance", name, "err", rerr)
 	}

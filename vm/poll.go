@@ -22,6 +22,7 @@ func (p *Pool) pollQueued(ctx context.Context) {
 		}
 		jobs, err := p.runners.QueuedJobs(ctx)
 		if err != nil {
+			p.githubFailed(err)
 			p.m.providerErrors.WithLabelValues("", "queued_jobs").Inc()
 			p.log.WarnContext(ctx, "listing queued jobs failed; relying on webhooks", "err", err)
 			continue
@@ -39,6 +40,7 @@ func (p *Pool) pollQueued(ctx context.Context) {
 func (p *Pool) sweepRunners(ctx context.Context) {
 	runners, err := p.runners.ListRunners(ctx)
 	if err != nil {
+		p.githubFailed(err)
 		p.m.providerErrors.WithLabelValues("", "list_runners").Inc()
 		p.log.WarnContext(ctx, "listing GitHub runners failed; stale runners stay until the next poll", "err", err)
 		return
@@ -94,4 +96,14 @@ func (p *Pool) applyQueued(ctx context.Context, jobs []QueuedJob, now time.Time)
 		})
 	}
 	p.scale(ctx)
+}
+
+// githubFailed records a GitHub call made for every pool that failed; any
+// goroutine.
+func (p *Pool) githubFailed(err error) {
+	p.post(func(context.Context) {
+		for _, ps := range p.st.pools {
+			ps.githubErr.set(err)
+		}
+	})
 }

@@ -72,7 +72,20 @@ type poolState struct {
 	pending  []pendingJob // queued jobs no instance is assigned to yet
 	failures int          // consecutive create failures
 	retryAt  time.Time    // no creates before this
+
+	providerErr LastError // the last failed Create or Destroy
+	githubErr   LastError // the last failed GitHub call made for the pool
+	shortSince  time.Time // since when it has had fewer idle instances than min-idle; zero when it has not
 }
+
+// LastError is the last error of one kind, for health checks: what went
+// wrong and when. The zero LastError means none since the pool started.
+type LastError struct {
+	Message string
+	At      time.Time
+}
+
+func (e *LastError) set(err error) { *e = LastError{Message: err.Error(), At: time.Now()} }
 
 type pendingJob struct {
 	id       int64
@@ -334,6 +347,17 @@ type PoolSnapshot struct {
 	Max     int
 	States  map[State]int
 	Pending int
+	// Wanted is how many instances the pool wants now: its busy ones,
+	// min-idle idle ones and one for each pending job, up to max.
+	Wanted int
+	// ShortSince is when the pool last fell below min-idle idle instances
+	// and has stayed there; zero while it has enough.
+	ShortSince time.Time
+	// ProviderError and GitHubError are the last failed provider call
+	// (create, destroy) and GitHub call (JIT config, runner removal,
+	// listing queued jobs or runners).
+	ProviderError LastError
+	GitHubError   LastError
 }
 
 // Total returns the number of instances that exist (every state but gone).
@@ -366,6 +390,18 @@ func (p *Pool) publish() {
 	for _, in := range p.st.instances {
 		s.States[in.state]++
 		s.Pools[idx[in.pool]].States[in.state]++
+	}
+	now := time.Now()
+	for i, ps := range p.st.pools {
+		sp := &s.Pools[i]
+		sp.Wanted = min(sp.States[StateBusy]+ps.cfg.MinIdle+len(ps.pending), ps.cfg.Max)
+		switch {
+		case sp.States[StateIdle] >= ps.cfg.MinIdle:
+			ps.shortSince = time.Time{}
+		case ps.shortSince.IsZero():
+			ps.shortSince = now
+		}
+		sp.ShortSince, sp.ProviderError, sp.GitHubError = ps.shortSince, ps.providerErr, ps.githubErr
 	}
 	for _, ps := range s.Pools {
 		for st, n := range ps.States {

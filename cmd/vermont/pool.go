@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -93,6 +94,7 @@ type poolServer struct {
 	handler http.Handler
 	log     *slog.Logger
 	closers []func() error // providers to release after the pool
+	bound   time.Duration  // a pool below min-idle longer than this is unhealthy
 }
 
 // newPoolServer wires providers, the GitHub client, the pool and the HTTP
@@ -104,7 +106,7 @@ func newPoolServer(ctx context.Context, env poolEnv, pf poolFile, stateDir strin
 	if err != nil {
 		return nil, err
 	}
-	s := &poolServer{log: log, mock: mock}
+	s := &poolServer{log: log, mock: mock, bound: cmp.Or(env.healthBound, defaultHealthBound)}
 	configs, byPool, err := s.providers(ctx, env, pf, controller)
 	if err != nil {
 		s.closeProviders()
@@ -270,15 +272,19 @@ func (s *poolServer) closeProviders() {
 	s.closers = nil
 }
 
-// healthBody is GET /health's JSON.
+// healthBody is GET /health's JSON. Status is "ok", or "unhealthy" (with
+// 503) when a pool has been below its min-idle idle instances for longer
+// than BoundSeconds: GitHub or the provider failing, as the pools' last
+// errors say.
 type healthBody struct {
-	Status  string         `json:"status"`
-	VMs     int            `json:"vms"`
-	Ready   int            `json:"ready"`
-	Running int            `json:"running"`
-	Pending int            `json:"pending"`
-	States  map[string]int `json:"states"`
-	Pools   []healthPool   `json:"pools"`
+	Status       string         `json:"status"`
+	BoundSeconds int            `json:"bound_seconds"`
+	VMs          int            `json:"vms"`
+	Ready        int            `json:"ready"`
+	Running      int            `json:"running"`
+	Pending      int            `json:"pending"`
+	States       map[string]int `json:"states"`
+	Pools        []healthPool   `json:"pools"`
 }
 
 type healthPool struct {
@@ -288,19 +294,51 @@ type healthPool struct {
 	Max     int            `json:"max"`
 	Pending int            `json:"pending"`
 	States  map[string]int `json:"states"`
+	Ready   int            `json:"ready"`
+	Busy    int            `json:"busy"`
+	Wanted  int            `json:"wanted"`
+	// ShortSince is when the pool fell below min-idle, while it is.
+	ShortSince    *time.Time   `json:"short_since,omitempty"`
+	Healthy       bool         `json:"healthy"`
+	ProviderError *healthError `json:"last_provider_error,omitempty"`
+	GitHubError   *healthError `json:"last_github_error,omitempty"`
+}
+
+type healthError struct {
+	Message string    `json:"message"`
+	At      time.Time `json:"at"`
+}
+
+func newHealthError(e vm.LastError) *healthError {
+	if e.At.IsZero() {
+		return nil
+	}
+	return &healthError{Message: e.Message, At: e.At}
 }
 
 func (s *poolServer) health(w http.ResponseWriter, _ *http.Request) {
 	snap := s.pool.Snapshot()
 	body := healthBody{
-		Status: "ok", VMs: snap.Total(), Ready: snap.States[vm.StateIdle], Running: snap.States[vm.StateBusy],
-		Pending: snap.Pending, States: stateCounts(snap.States),
+		Status: "ok", BoundSeconds: int(s.bound / time.Second), VMs: snap.Total(), Ready: snap.States[vm.StateIdle],
+		Running: snap.States[vm.StateBusy], Pending: snap.Pending, States: stateCounts(snap.States),
 	}
+	now := time.Now()
 	for _, p := range snap.Pools {
-		body.Pools = append(body.Pools, healthPool{Name: p.Name, Labels: p.Labels, MinIdle: p.MinIdle, Max: p.Max,
-			Pending: p.Pending, States: stateCounts(p.States)})
+		hp := healthPool{Name: p.Name, Labels: p.Labels, MinIdle: p.MinIdle, Max: p.Max,
+			Pending: p.Pending, States: stateCounts(p.States), Ready: p.States[vm.StateIdle], Busy: p.States[vm.StateBusy],
+			Wanted: p.Wanted, Healthy: true, ProviderError: newHealthError(p.ProviderError), GitHubError: newHealthError(p.GitHubError)}
+		if !p.ShortSince.IsZero() {
+			hp.ShortSince = &p.ShortSince
+			if now.Sub(p.ShortSince) > s.bound {
+				hp.Healthy, body.Status = false, "unhealthy"
+			}
+		}
+		body.Pools = append(body.Pools, hp)
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if body.Status != "ok" {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}
 	_ = json.NewEncoder(w).Encode(body)
 }
 

@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -23,7 +24,14 @@ type poolEnv struct {
 	orchestratorIP            string
 	templatePath, storagePath string
 	apiURL                    string
+	// healthBound is how long a pool may stay below min-idle before
+	// /health answers 503 (HEALTH_BOUND; default defaultHealthBound).
+	healthBound time.Duration
 }
+
+// defaultHealthBound leaves room for a slow first boot (a Hyper-V VM from a
+// template takes minutes) before a pool short of min-idle is unhealthy.
+const defaultHealthBound = 10 * time.Minute
 
 // poolFile is a --config file: several pools and a host maximum.
 type poolFile struct {
@@ -145,6 +153,13 @@ func loadPoolEnv(environ []string, dotEnvPath string) (poolEnv, error) {
 	}
 	if e.apiURL == "" {
 		e.apiURL = "https://api.github.com/"
+	}
+	if b := vars["HEALTH_BOUND"]; b != "" {
+		d, err := time.ParseDuration(b)
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("HEALTH_BOUND=%q: want a positive duration such as 10m", b))
+		}
+		e.healthBound = d
 	}
 	if m := vars["USE_MOCK"]; m != "" {
 		b, err := strconv.ParseBool(m)

@@ -134,9 +134,18 @@ func startPool(t *testing.T, pools []poolSpec, mock *vmtest.Provider, stateDir s
 
 func startPoolWith(t testing.TB, gh *fakeGitHub, apiURL string, pools []poolSpec, mock *vmtest.Provider, stateDir string) *poolHarness {
 	t.Helper()
+	return startPoolEnv(t, gh, apiURL, pools, mock, stateDir, nil)
+}
+
+// startPoolEnv is startPoolWith with the environment changed by edit.
+func startPoolEnv(t testing.TB, gh *fakeGitHub, apiURL string, pools []poolSpec, mock *vmtest.Provider, stateDir string, edit func(*poolEnv)) *poolHarness {
+	t.Helper()
 	env := poolEnv{
 		pat: testPAT, repoOwner: "o", repo: "r", secret: testSecret, port: "8080", useMock: true,
 		apiURL: apiURL + "/",
+	}
+	if edit != nil {
+		edit(&env)
 	}
 	h := &poolHarness{t: t, gh: gh, logs: &lockedBuffer{}}
 	log := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -191,6 +200,13 @@ func (h *poolHarness) deliver(delivery, action string, jobID int64, labels []str
 
 func (h *poolHarness) health() healthBody {
 	h.t.Helper()
+	b, _ := h.healthStatus()
+	return b
+}
+
+// healthStatus is GET /health's body and status code.
+func (h *poolHarness) healthStatus() (healthBody, int) {
+	h.t.Helper()
 	resp, err := http.Get(h.http.URL + "/health")
 	if err != nil {
 		h.t.Fatal(err)
@@ -200,7 +216,7 @@ func (h *poolHarness) health() healthBody {
 	if err := json.NewDecoder(resp.Body).Decode(&b); err != nil {
 		h.t.Fatal(err)
 	}
-	return b
+	return b, resp.StatusCode
 }
 
 func (h *poolHarness) get(path string) (int, string) {
@@ -689,5 +705,64 @@ func TestRunPoolShutsDownOnSignal(t *testing.T) {
 		if strings.Contains(errb.String(), secret) {
 			t.Fatal("a secret reached the log")
 		}
+	}
+}
+
+// TestPoolHealthGitHubUnreachable: /health tells the truth (issue 14, item
+// 3). With GitHub unreachable no instance can be registered, so the pool
+// stays below min-idle; /health shows the last GitHub error with its time,
+// and once the pool has been short longer than the bound it answers 503.
+// The seed's fields (status, vms, ready, running) stay.
+func TestPoolHealthGitHubUnreachable(t *testing.T) {
+	t.Parallel()
+	down := httptest.NewServer(http.NotFoundHandler())
+	down.Close() // connections to it are refused: GitHub cannot be reached
+	gh := &fakeGitHub{runners: map[int64]string{}}
+	h := startPoolEnv(t, gh, down.URL, []poolSpec{{name: "default", labels: []string{"self-hosted"}, minIdle: 1, max: 2, provider: "mock"}},
+		nil, t.TempDir(), func(e *poolEnv) { e.healthBound = 50 * time.Millisecond })
+	var body healthBody
+	code := 0
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		body, code = h.healthStatus()
+		if code == http.StatusServiceUnavailable && len(body.Pools) == 1 && body.Pools[0].GitHubError != nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if code != http.StatusServiceUnavailable || body.Status != "unhealthy" {
+		t.Fatalf("GET /health = %d %+v; want 503 unhealthy", code, body)
+	}
+	p := body.Pools[0]
+	if p.GitHubError == nil || !strings.Contains(p.GitHubError.Message, "connection refused") || p.GitHubError.At.IsZero() {
+		t.Errorf("last_github_error = %+v, want the refused connection with its time", p.GitHubError)
+	}
+	if p.Healthy || p.Ready != 0 || p.Wanted != 1 || p.ShortSince == nil || body.Ready != 0 || body.VMs != 0 || body.Running != 0 {
+		t.Errorf("pool %+v, body %+v; want unhealthy, 0 ready of 1 wanted, short_since set", p, body)
+	}
+	if body.BoundSeconds != 0 {
+		t.Errorf("bound_seconds = %d, want 0 for a 50ms bound", body.BoundSeconds)
+	}
+}
+
+// TestPoolHealthOK: a pool at min-idle is healthy, with no errors.
+func TestPoolHealthOK(t *testing.T) {
+	t.Parallel()
+	h := startPool(t, []poolSpec{{name: "default", labels: []string{"self-hosted"}, minIdle: 1, max: 2, provider: "mock"}}, nil, t.TempDir())
+	var body healthBody
+	code := 0
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if body, code = h.healthStatus(); len(body.Pools) == 1 && body.Pools[0].Ready == 1 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	p := body.Pools[0]
+	if code != http.StatusOK || body.Status != "ok" || !p.Healthy || p.ShortSince != nil || p.GitHubError != nil || p.ProviderError != nil || p.Wanted != 1 {
+		t.Errorf("GET /health = %d %+v, pool %+v; want 200 ok, healthy, no errors", code, body, p)
+	}
+	if body.BoundSeconds != int(defaultHealthBound/time.Second) {
+		t.Errorf("bound_seconds = %d", body.BoundSeconds)
 	}
 }
