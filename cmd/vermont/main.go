@@ -40,6 +40,8 @@ var commands = []command{
 	{"list", "list workflows, their jobs and the events that trigger them", runList},
 	{"eval", "evaluate one ${{ }} expression against contexts from a JSON file", runEval},
 	{"actions", "actions pull: fill the action cache for every uses: so runs work offline", runActions},
+	{"serve", "run workflows as a CI service: webhooks, cron, dispatch, a run store and GitHub's REST API", runServe},
+	{"token", "token create: make an API token for vermont serve, printed once", runToken},
 	{"pool", "keep a pool of warm ephemeral runners and serve GitHub webhooks", runPool},
 	{"image", "import, list and remove the images container jobs run from", runImage},
 	{"prune", "remove containers, snapshots and leases that crashed runs left in containerd", runPrune},

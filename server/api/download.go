@@ -15,10 +15,10 @@ import (
 	"github.com/vermont-ci/vermont/server/store"
 )
 
-// downloadPrefix is where the short-lived signed URLs of logs and
+// DownloadPrefix is where the short-lived signed URLs of logs and
 // artifacts point. As GitHub's (a blob storage URL), they need no token:
 // the signature is the credential, for downloadTTL.
-const downloadPrefix = "/_vermont/download/"
+const DownloadPrefix = "/_vermont/download/"
 
 // downloadTTL is how long a signed URL works. GitHub's job log URLs last a
 // minute (https://docs.github.com/en/rest/actions/workflow-jobs#download-job-logs-for-a-workflow-run).
@@ -34,7 +34,7 @@ const (
 // signedPath is the path and query of a signed URL for kind and id
 // (attempt for run logs) that expires at exp.
 func (a *API) signedPath(kind string, id, attempt int64, exp time.Time) string {
-	path := fmt.Sprintf("%s%s/%d", downloadPrefix, kind, id)
+	path := fmt.Sprintf("%s%s/%d", DownloadPrefix, kind, id)
 	e := exp.Unix()
 	q := url.Values{}
 	if attempt > 0 {

@@ -31,7 +31,7 @@ func (a *API) routes() {
 	a.mux.HandleFunc(Prefix+"/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, a.log, errNotFound, "")
 	})
-	a.mux.HandleFunc("GET "+downloadPrefix+"{kind}/{id}", a.download)
+	a.mux.HandleFunc("GET "+DownloadPrefix+"{kind}/{id}", a.download)
 	for _, rt := range [][]route{a.repoRoutes(), a.workflowRoutes(), a.runRoutes(), a.jobRoutes(), a.artifactRoutes(), a.secretRoutes(), a.variableRoutes()} {
 		for _, r := range rt {
 			a.handle(r)

@@ -139,3 +139,12 @@ func (s *Store) PruneDeliveries(ctx context.Context, before time.Time) error {
 	}
 	return nil
 }
+
+// ForgetDelivery undoes SeeDelivery for id: handling the delivery failed,
+// and a redelivery must be able to retry it.
+func (s *Store) ForgetDelivery(ctx context.Context, id string) error {
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM deliveries WHERE id = ?`, id); err != nil {
+		return fmt.Errorf("store: forget delivery %q: %w", id, err)
+	}
+	return nil
+}
