@@ -114,6 +114,9 @@ func (s *Server) defaultBranch(ctx context.Context, repo *Repo) (string, error) 
 	if repo.DefaultBranch != "" {
 		return repo.DefaultBranch, nil
 	}
+	if b, err := s.mirrors.DefaultBranch(ctx, repo.FullName()); err == nil {
+		return b, nil
+	}
 	if err := s.mirrors.Fetch(ctx, repo.FullName(), repo.Remote); err != nil {
 		return "", err
 	}
@@ -139,14 +142,6 @@ func (s *Server) queue(ctx context.Context, repo *Repo, ev event, log *slog.Logg
 		}
 		ev.sha = sha
 	}
-	if ev.name == "push" || strings.HasPrefix(ev.name, "pull_request") && ev.before != "" {
-		files, err := s.mirrors.Changed(ctx, name, ev.before, ev.sha)
-		if err != nil {
-			log.Warn("changed files unknown; path filters not applied", "error", err)
-		} else {
-			ev.trigger.Files = files
-		}
-	}
 	files, err := s.mirrors.Workflows(ctx, name, ev.sha)
 	if err != nil {
 		return nil, err
@@ -158,7 +153,13 @@ func (s *Server) queue(ctx context.Context, repo *Repo, ev event, log *slog.Logg
 	if branch, err := s.defaultBranch(ctx, repo); err == nil && ev.ref == "refs/heads/"+branch {
 		s.syncWorkflows(ctx, dbRepo, files)
 	}
-	var runs []store.Run
+	type parsed struct {
+		wf   *workflow.Workflow
+		path string
+		err  error
+	}
+	var wfs []parsed
+	pathFilters := false
 	for _, f := range files {
 		if ev.only != "" && path.Clean(ev.only) != f.Path && path.Base(ev.only) != path.Base(f.Path) {
 			continue
@@ -168,6 +169,24 @@ func (s *Server) queue(ctx context.Context, repo *Repo, ev event, log *slog.Logg
 			log.Warn("workflow unreadable", "workflow", f.Path, "error", perr)
 			continue
 		}
+		wfs = append(wfs, parsed{wf, f.Path, perr})
+		s.remember(name, ev.sha, f.Path, f.Data)
+		if e := wf.Event(ev.name); e != nil && (e.Paths != nil || e.PathsIgnore != nil) {
+			pathFilters = true
+		}
+	}
+	// The changed files, only when a path filter needs them.
+	if pathFilters && (ev.name == "push" || strings.HasPrefix(ev.name, "pull_request") && ev.before != "") {
+		changed, err := s.mirrors.Changed(ctx, name, ev.before, ev.sha)
+		if err != nil {
+			log.Warn("changed files unknown; path filters not applied", "error", err)
+		} else {
+			ev.trigger.Files = changed
+		}
+	}
+	var runs []store.Run
+	for _, p := range wfs {
+		wf, perr, f := p.wf, p.err, mirror.File{Path: p.path}
 		if !s.starts(wf, ev) {
 			continue
 		}

@@ -92,6 +92,7 @@ type Server struct {
 	poll    time.Duration
 	metrics *metrics
 	tracer  Tracer
+	events  exec.Sink
 
 	repos  map[string]*Repo // by lower-case full name
 	groups *schedule.Groups
@@ -99,6 +100,7 @@ type Server struct {
 
 	mu      sync.Mutex
 	running map[int64]*activeRun
+	files   map[string][]byte // workflow files read at queue time, by repo, commit and path
 	wg      sync.WaitGroup
 }
 
@@ -156,6 +158,12 @@ func WithTracer(t Tracer) Option {
 	return func(s *Server) error { s.tracer = t; return nil }
 }
 
+// WithEvents also sends every run's events (exec.Event, already masked)
+// to sink, as they are recorded: for an embedder's own display or tests.
+func WithEvents(sink exec.Sink) Option {
+	return func(s *Server) error { s.events = sink; return nil }
+}
+
 // WithPollInterval sets how often an idle worker looks for queued runs
 // that another host queued (default 1s; runs queued here wake it at once).
 func WithPollInterval(d time.Duration) Option {
@@ -170,7 +178,7 @@ func New(ctx context.Context, st *store.Store, box *secrets.Box, mirrors Mirrors
 		return nil, errors.New("server: New needs a store, a secrets box and mirrors")
 	}
 	s := &Server{store: st, box: box, mirrors: mirrors, repos: map[string]*Repo{}, groups: schedule.NewGroups(),
-		wake: make(chan struct{}, 1), running: map[int64]*activeRun{}}
+		wake: make(chan struct{}, 1), running: map[int64]*activeRun{}, files: map[string][]byte{}}
 	for _, o := range opts {
 		if err := o(s); err != nil {
 			return nil, err
@@ -323,4 +331,35 @@ func (s *Server) retention(ctx context.Context) {
 		case <-t.C:
 		}
 	}
+}
+
+// maxCachedFiles bounds the workflow files kept between queueing a run and
+// starting it.
+const maxCachedFiles = 256
+
+// remember keeps a workflow file read at a commit, for the run about to
+// start from it.
+func (s *Server) remember(repo, sha, path string, data []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.files) >= maxCachedFiles {
+		clear(s.files)
+	}
+	s.files[repo+"\x00"+sha+"\x00"+path] = data
+}
+
+// workflowFile reads a workflow file at a commit, from what queueing kept
+// or from the mirror. A commit's files never change.
+func (s *Server) workflowFile(ctx context.Context, repo, sha, path string) ([]byte, error) {
+	s.mu.Lock()
+	data, ok := s.files[repo+"\x00"+sha+"\x00"+path]
+	s.mu.Unlock()
+	if ok {
+		return data, nil
+	}
+	data, err := s.mirrors.ReadFile(ctx, repo, sha, path)
+	if err == nil {
+		s.remember(repo, sha, path, data)
+	}
+	return data, err
 }

@@ -127,7 +127,7 @@ func (s *Server) runWorkflow(ctx context.Context, repo store.Repository, run sto
 	if err := s.mirrors.Checkout(ctx, name, run.HeadSHA, src); err != nil {
 		return store.Failure, err
 	}
-	data, err := s.mirrors.ReadFile(ctx, name, run.HeadSHA, run.WorkflowPath)
+	data, err := s.workflowFile(ctx, name, run.HeadSHA, run.WorkflowPath)
 	if err != nil {
 		return store.Failure, err
 	}
@@ -156,7 +156,11 @@ func (s *Server) runWorkflow(ctx context.Context, repo store.Repository, run sto
 	if backend == nil {
 		backend = host.New()
 	}
-	runner, err := exec.New(backend, exec.WithSink(multiSink{sink, trace.Sink()}), exec.WithMasker(&masker),
+	sinks := multiSink{sink, trace.Sink()}
+	if s.events != nil {
+		sinks = append(sinks, s.events)
+	}
+	runner, err := exec.New(backend, exec.WithSink(sinks), exec.WithMasker(&masker),
 		exec.WithRepo(exec.Repo{Root: src, SHA: run.HeadSHA, Ref: run.Ref, Repository: name}),
 		exec.WithRunID(strconv.FormatInt(run.ID, 10)), exec.WithWorkDir(filepath.Join(dir, "jobs")),
 		exec.WithForceStop(active.force), exec.WithLogger(log))

@@ -5,7 +5,9 @@ import (
 	"bytes"
 	"context"
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -20,6 +22,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/nacl/box"
 
 	"github.com/vermont-ci/vermont/server/store"
 )
@@ -801,4 +805,95 @@ func alive(pid int) bool {
 	}
 	_, rest, _ := strings.Cut(string(b), ") ")
 	return !strings.HasPrefix(rest, "Z")
+}
+
+// TestServeSecretsNowhere: a secret set as gh sets it (sealed to the
+// repository's public key) reaches the run as secrets.*, and its value is
+// in no file of the data directory (the database and its WAL included),
+// not in the service's log, and in no API answer.
+func TestServeSecretsNowhere(t *testing.T) {
+	t.Parallel()
+	const value = "hunter2-correct-horse-battery"
+	repo := newSrcRepo(t, map[string]string{".github/workflows/use.yml": `on: workflow_dispatch
+jobs:
+  use:
+    runs-on: ubuntu-latest
+    outputs:
+      leaked: ${{ steps.s.outputs.v }}
+    steps:
+      - id: s
+        run: |
+          echo "the secret is ${{ secrets.DEPLOY_KEY }}"
+          echo "v=$DEPLOY" >> "$GITHUB_OUTPUT"
+          test "$DEPLOY" = "` + value + `"
+        env:
+          DEPLOY: ${{ secrets.DEPLOY_KEY }}
+`})
+	s := startService(t, serveConfig{repo: repo})
+	var answers bytes.Buffer
+	call := func(method, path string, body any) (int, []byte) {
+		code, b := s.api(method, path, body)
+		answers.Write(b)
+		return code, b
+	}
+	code, b := call("GET", "/repos/octo/app/actions/secrets/public-key", nil)
+	var pk struct {
+		KeyID string `json:"key_id"`
+		Key   string `json:"key"`
+	}
+	if code != 200 || json.Unmarshal(b, &pk) != nil {
+		t.Fatalf("public key: %d %s", code, b)
+	}
+	raw, err := base64.StdEncoding.DecodeString(pk.Key)
+	if err != nil || len(raw) != 32 {
+		t.Fatalf("public key %q: %v", pk.Key, err)
+	}
+	var pub [32]byte
+	copy(pub[:], raw)
+	sealed, err := box.SealAnonymous(nil, []byte(value), &pub, rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, b := call("PUT", "/repos/octo/app/actions/secrets/DEPLOY_KEY",
+		map[string]string{"encrypted_value": base64.StdEncoding.EncodeToString(sealed), "key_id": pk.KeyID}); code != 201 {
+		t.Fatalf("put secret: %d %s", code, b)
+	}
+	if code, b := call("POST", "/repos/octo/app/actions/workflows/use.yml/dispatches", map[string]any{"ref": "main"}); code != 204 {
+		t.Fatalf("dispatch: %d %s", code, b)
+	}
+	run := s.waitRun("using the secret", func(r apiRun) bool { return r.Event == "workflow_dispatch" })
+	log := s.runLog(run.ID)
+	answers.WriteString(log)
+	if run.Conclusion != "success" || !strings.Contains(log, "the secret is ***") {
+		t.Fatalf("run %+v:\n%s", run, log)
+	}
+	for _, path := range []string{"/repos/octo/app/actions/secrets", "/repos/octo/app/actions/secrets/DEPLOY_KEY",
+		fmt.Sprintf("/repos/octo/app/actions/runs/%d", run.ID), fmt.Sprintf("/repos/octo/app/actions/runs/%d/jobs", run.ID)} {
+		if code, b := call("GET", path, nil); code != 200 {
+			t.Fatalf("GET %s: %d %s", path, code, b)
+		}
+	}
+	s.stop()
+	if bytes.Contains(answers.Bytes(), []byte(value)) {
+		t.Fatal("an API answer holds the secret's value")
+	}
+	if strings.Contains(s.logs.String(), value) {
+		t.Fatal("the service's log holds the secret's value")
+	}
+	err = filepath.WalkDir(s.data, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if bytes.Contains(b, []byte(value)) {
+			t.Errorf("%s holds the secret's value", p)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }

@@ -55,6 +55,7 @@ type Mirrors struct {
 }
 
 type repoLock struct {
+	have    sync.Map // commit ids known to be in the mirror: a mirror is never pruned of objects
 	mu      sync.Mutex
 	fetches atomic.Int64 // completed fetches, to tell a caller one finished while it waited
 }
@@ -106,23 +107,33 @@ func (m *Mirrors) lock(name string) *repoLock {
 var refspecs = []string{"+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*", "+refs/pull/*/head:refs/pull/*/head"}
 
 // Fetch brings the mirror of name up to date with r, creating it the first
-// time. want are commits the caller needs; one still missing after the
-// refs are fetched is fetched by its id, and an error names it if the
-// remote does not have it either. Remote branches that are gone are
-// pruned.
+// time. want are commits the caller needs: when all are here already,
+// nothing is fetched; one still missing after the refs are fetched is
+// fetched by its id, and an error names it if the remote does not have it
+// either. Remote branches that are gone are pruned. The default branch is
+// read from the remote when the mirror is made.
 func (m *Mirrors) Fetch(ctx context.Context, name string, r Remote, want ...string) error {
 	dir, err := m.gitDir(name)
 	if err != nil {
 		return err
 	}
 	l := m.lock(name)
+	all := len(want) > 0
+	for _, sha := range want {
+		all = all && len(sha) == 40 && m.known(ctx, l, dir, sha)
+	}
+	if all {
+		return nil // the commits are here already: the webhook's fetch brought them
+	}
 	seen := l.fetches.Load()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.fetches.Load() > seen && m.haveAll(ctx, dir, want) {
 		return nil // a fetch finished while this caller waited, and brought what it needs
 	}
+	created := false
 	if _, err := os.Stat(filepath.Join(dir, "HEAD")); err != nil {
+		created = true
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return fmt.Errorf("mirror %s: %w", name, err)
 		}
@@ -135,10 +146,12 @@ func (m *Mirrors) Fetch(ctx context.Context, name string, r Remote, want ...stri
 	if _, err := m.git(ctx, r, dir, args...); err != nil {
 		return fmt.Errorf("mirror %s: fetch: %w", name, err)
 	}
-	m.updateHead(ctx, r, dir)
+	if created {
+		m.updateHead(ctx, r, dir)
+	}
 	l.fetches.Add(1)
 	for _, sha := range want {
-		if m.have(ctx, dir, sha) {
+		if m.known(ctx, l, dir, sha) {
 			continue
 		}
 		if _, err := m.git(ctx, r, dir, "fetch", "-q", "--no-write-fetch-head", r.URL, sha); err != nil || !m.have(ctx, dir, sha) {
@@ -172,6 +185,18 @@ func (m *Mirrors) haveAll(ctx context.Context, dir string, want []string) bool {
 	return true
 }
 
+// known reports whether sha is in the mirror of l, asking git only once.
+func (m *Mirrors) known(ctx context.Context, l *repoLock, dir, sha string) bool {
+	if _, ok := l.have.Load(sha); ok {
+		return true
+	}
+	if !m.have(ctx, dir, sha) {
+		return false
+	}
+	l.have.Store(sha, true)
+	return true
+}
+
 func (m *Mirrors) have(ctx context.Context, dir, sha string) bool {
 	_, err := m.git(ctx, Remote{}, dir, "cat-file", "-e", sha+"^{commit}")
 	return err == nil
@@ -194,17 +219,21 @@ func (m *Mirrors) Resolve(ctx context.Context, name, rev string) (string, error)
 	return strings.TrimSpace(string(out)), nil
 }
 
-// DefaultBranch is the remote's default branch, as of the last fetch.
+// DefaultBranch is the remote's default branch, as of the mirror's
+// creation.
 func (m *Mirrors) DefaultBranch(ctx context.Context, name string) (string, error) {
 	dir, err := m.gitDir(name)
 	if err != nil {
 		return "", err
 	}
-	out, err := m.git(ctx, Remote{}, dir, "symbolic-ref", "HEAD")
-	if err != nil {
-		return "", fmt.Errorf("mirror %s: no default branch: %w", name, err)
+	// HEAD of a bare repository is "ref: refs/heads/<branch>\n"; read
+	// without a git process, as every event asks.
+	b, err := os.ReadFile(filepath.Join(dir, "HEAD"))
+	ref, ok := strings.CutPrefix(strings.TrimSpace(string(b)), "ref: refs/heads/")
+	if err != nil || !ok {
+		return "", fmt.Errorf("mirror %s: no default branch (not fetched yet?)", name)
 	}
-	return strings.TrimPrefix(strings.TrimSpace(string(out)), "refs/heads/"), nil
+	return ref, nil
 }
 
 // Workflows returns the workflow files at sha: .github/workflows/*.yml and
@@ -219,17 +248,46 @@ func (m *Mirrors) Workflows(ctx context.Context, name, sha string) ([]File, erro
 		return nil, nil // no workflows directory
 	}
 	var files []File
+	var batch bytes.Buffer
 	for _, n := range strings.Split(strings.TrimRight(string(out), "\x00"), "\x00") {
-		if ext := path.Ext(n); ext != ".yml" && ext != ".yaml" {
-			continue
+		if ext := path.Ext(n); (ext == ".yml" || ext == ".yaml") && !strings.ContainsAny(n, "\n") {
+			files = append(files, File{Path: ".github/workflows/" + n})
+			fmt.Fprintf(&batch, "%s:%s\n", sha, files[len(files)-1].Path)
 		}
-		p := ".github/workflows/" + n
-		data, err := m.ReadFile(ctx, name, sha, p)
-		if err != nil {
-			continue // a directory named x.yml
-		}
-		files = append(files, File{Path: p, Data: data})
 	}
+	if len(files) == 0 {
+		return nil, nil
+	}
+	// One git for every file: `cat-file --batch` answers
+	// "<oid> <type> <size>\n<content>\n", or "<name> missing\n".
+	cmd := osexec.CommandContext(ctx, "git", "-C", dir, "cat-file", "--batch")
+	cmd.Stdin = &batch
+	all, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("mirror %s: read workflows at %s: %w", name, sha, err)
+	}
+	kept := files[:0]
+	for _, f := range files {
+		header, rest, ok := bytes.Cut(all, []byte("\n"))
+		if !ok {
+			break
+		}
+		fields := strings.Fields(string(header))
+		if len(fields) != 3 {
+			all = rest
+			continue // missing
+		}
+		size, err := strconv.Atoi(fields[2])
+		if err != nil || size > len(rest) {
+			break
+		}
+		if fields[1] == "blob" {
+			f.Data = rest[:size]
+			kept = append(kept, f)
+		}
+		all = rest[min(size+1, len(rest)):]
+	}
+	files = kept
 	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
 	return files, nil
 }

@@ -205,9 +205,8 @@ func gitHTTP(t *testing.T, src *source, user, pass string) (url string, fetches 
 	return srv.URL + "/" + filepath.Base(src.bare), fetches
 }
 
-// TestFetchShared: concurrent fetches of one repository for the same
-// commit share one git fetch (each fetch is two requests for the refs:
-// fetch and ls-remote for the default branch).
+// TestFetchShared: concurrent fetches of one repository share one git
+// fetch: those that waited reuse the one that finished meanwhile.
 func TestFetchShared(t *testing.T) {
 	src := newSource(t)
 	sha := src.commit(map[string]string{"a": "a\n"}, "a")
@@ -222,17 +221,22 @@ func TestFetchShared(t *testing.T) {
 		t.Fatal(err)
 	}
 	one := fetches.Load()
+	sha = src.commit(map[string]string{"b": "b\n"}, "b")
+	src.push("HEAD:refs/heads/main")
 	var wg sync.WaitGroup
 	errs := make([]error, 8)
 	for i := range errs {
 		wg.Add(1)
-		go func() { defer wg.Done(); errs[i] = m.Fetch(context.Background(), "octo/app", r, sha) }()
+		go func() { defer wg.Done(); errs[i] = m.Fetch(context.Background(), "octo/app", r) }()
 	}
 	wg.Wait()
 	for _, err := range errs {
 		if err != nil {
 			t.Fatal(err)
 		}
+	}
+	if got, _ := m.Resolve(context.Background(), "octo/app", "main"); got != sha {
+		t.Fatalf("main = %s after the fetches, want %s", got, sha)
 	}
 	// The first caller fetches; those that waited for it reuse its fetch.
 	if n := fetches.Load() - one; n > 2*one {
