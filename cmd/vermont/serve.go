@@ -26,6 +26,7 @@ import (
 	"github.com/vermont-ci/vermont/server/mirror"
 	"github.com/vermont-ci/vermont/server/secrets"
 	"github.com/vermont-ci/vermont/server/store"
+	"github.com/vermont-ci/vermont/server/telemetry"
 	"github.com/vermont-ci/vermont/server/token"
 )
 
@@ -130,7 +131,16 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger) error {
 		}
 		o.cfg.BaseURL = scheme + "://" + ln.Addr().String()
 	}
-	opts := []server.Option{server.WithLogger(log), server.WithBaseURL(o.cfg.BaseURL), server.WithWorkers(o.workers),
+	tp, shutdown, err := telemetry.Setup(ctx, "vermont", os.Getenv)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_ = shutdown(sctx)
+	}()
+	opts := []server.Option{server.WithTracer(server.TracerOf(tp)), server.WithLogger(log), server.WithBaseURL(o.cfg.BaseURL), server.WithWorkers(o.workers),
 		server.WithWebhookSecret([]byte(os.Getenv("VERMONT_WEBHOOK_SECRET")))}
 	if now, ok, err := fakeClock(os.Getenv("VERMONT_FAKE_NOW")); err != nil {
 		return err
