@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"github.com/vermont-ci/vermont/exec"
+	"github.com/vermont-ci/vermont/internal/wiring"
 	"github.com/vermont-ci/vermont/schedule"
 	"github.com/vermont-ci/vermont/server/mirror"
 	"github.com/vermont-ci/vermont/server/secrets"
@@ -93,6 +94,7 @@ type Server struct {
 	metrics *metrics
 	tracer  Tracer
 	events  exec.Sink
+	results *wiring.LazyResults // artifacts and caches of runs, under the data directory
 
 	repos  map[string]*Repo // by lower-case full name
 	groups *schedule.Groups
@@ -206,6 +208,7 @@ func New(ctx context.Context, st *store.Store, box *secrets.Box, mirrors Mirrors
 		s.tracer = noTracer{}
 	}
 	s.workDir = filepath.Join(st.Dir(), "work")
+	s.results = wiring.NewLazyResults(filepath.Join(st.Dir(), "artifacts"), filepath.Join(st.Dir(), "caches"))
 	s.metrics = newMetrics()
 	for i := range repos {
 		r := repos[i]
@@ -262,6 +265,7 @@ func (s *Server) Run(ctx context.Context) error {
 	s.work(ctx)
 	loops.Wait()
 	s.wg.Wait()
+	s.results.Close()
 	return nil
 }
 

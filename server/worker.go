@@ -163,7 +163,7 @@ func (s *Server) runWorkflow(ctx context.Context, repo store.Repository, run sto
 	runner, err := exec.New(backend, exec.WithSink(sinks), exec.WithMasker(&masker),
 		exec.WithRepo(exec.Repo{Root: src, SHA: run.HeadSHA, Ref: run.Ref, Repository: name}),
 		exec.WithRunID(strconv.FormatInt(run.ID, 10)), exec.WithWorkDir(filepath.Join(dir, "jobs")),
-		exec.WithForceStop(active.force), exec.WithLogger(log))
+		exec.WithForceStop(active.force), exec.WithLogger(log), exec.WithResults(s.results, false))
 	if err != nil {
 		trace.End(string(store.Failure))
 		return store.Failure, err
@@ -176,6 +176,7 @@ func (s *Server) runWorkflow(ctx context.Context, repo store.Repository, run sto
 	res := schedule.New(schedule.WithGroups(s.groups), schedule.WithForceStop(active.force)).
 		Run(ctx, plan, &recordingRunner{inner: runner, sink: sink, done: jobs})
 	sink.close()
+	s.keepArtifacts(ctx, run, log)
 	c := conclusionOf(res.Result)
 	trace.End(string(c))
 	return c, nil
@@ -273,5 +274,27 @@ type multiSink []exec.Sink
 func (m multiSink) Emit(e exec.Event) {
 	for _, s := range m {
 		s.Emit(e)
+	}
+}
+
+// keepArtifacts records the artifacts the run uploaded, for the API; their
+// content stays where the results service wrote it, under the data
+// directory, until the retention removes it.
+func (s *Server) keepArtifacts(ctx context.Context, run store.Run, log *slog.Logger) {
+	list, err := s.results.RunArtifacts(strconv.FormatInt(run.ID, 10))
+	if err != nil {
+		log.Warn("list the run's artifacts", "error", err)
+		return
+	}
+	for _, a := range list {
+		rel, err := filepath.Rel(s.store.Dir(), a.Path)
+		if err != nil {
+			rel = a.Path
+		}
+		_, err = s.store.AddArtifact(context.WithoutCancel(ctx), store.Artifact{RunID: run.ID, Name: a.Name, Size: a.Size,
+			Path: filepath.ToSlash(rel), Digest: a.Digest, CreatedAt: a.Created})
+		if err != nil && !errors.Is(err, store.ErrConflict) {
+			log.Warn("record an artifact", "artifact", a.Name, "error", err)
+		}
 	}
 }
