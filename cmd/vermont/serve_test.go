@@ -122,6 +122,7 @@ type service struct {
 	token  string
 	logs   *lockedBuffer
 	exited chan struct{}
+	client *http.Client
 }
 
 type serveConfig struct {
@@ -131,6 +132,7 @@ type serveConfig struct {
 	args    []string
 	repo    *srcRepo
 	workers int
+	tls     *testTLS // serve HTTPS with this certificate
 }
 
 func startService(t *testing.T, c serveConfig) *service {
@@ -150,6 +152,9 @@ func startService(t *testing.T, c serveConfig) *service {
 	if c.workers > 0 {
 		args = append(args, "--workers", strconv.Itoa(c.workers))
 	}
+	if c.tls != nil {
+		args = append(args, "--tls-cert", c.tls.cert, "--tls-key", c.tls.key)
+	}
 	cmd := osexec.Command(bin, append(args, c.args...)...)
 	cmd.Env = append(os.Environ(), append([]string{"VERMONT_WEBHOOK_SECRET=" + serveSecret}, c.env...)...)
 	stderr, err := cmd.StderrPipe()
@@ -159,7 +164,12 @@ func startService(t *testing.T, c serveConfig) *service {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	s := &service{t: t, cmd: cmd, data: c.data, token: c.token, logs: &lockedBuffer{}, exited: make(chan struct{})}
+	s := &service{t: t, cmd: cmd, data: c.data, token: c.token, logs: &lockedBuffer{}, exited: make(chan struct{}),
+		client: http.DefaultClient}
+	scheme := "http://"
+	if c.tls != nil {
+		s.client, scheme = c.tls.client(), "https://"
+	}
 	addr := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
@@ -178,7 +188,7 @@ func startService(t *testing.T, c serveConfig) *service {
 	t.Cleanup(func() { s.stop() })
 	select {
 	case a := <-addr:
-		s.url = "http://" + a
+		s.url = scheme + a
 	case <-s.exited:
 		t.Fatalf("vermont serve exited: %s", s.logs.String())
 	case <-time.After(60 * time.Second):
@@ -225,7 +235,7 @@ func (s *service) post(path string, body []byte, headers map[string]string) (int
 	for k, v := range headers {
 		req.Header.Set(k, v)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := s.client.Do(req)
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -245,7 +255,7 @@ func (s *service) api(method, path string, body any) (int, []byte) {
 	req, _ := http.NewRequest(method, s.url+"/api/v3"+path, rd)
 	req.Header.Set("Authorization", "token "+s.token)
 	req.Header.Set("Accept", "application/vnd.github+json")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := s.client.Do(req)
 	if err != nil {
 		s.t.Fatal(err)
 	}
