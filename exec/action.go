@@ -44,7 +44,7 @@ func (j *jobRun) runUses(ctx context.Context, st *workflow.Step, id, name string
 		return j.runContainer(ctx, name, id, f, image, entry, args, env)
 	}
 	if isCheckout(uses) && j.ownRepository(with["repository"]) {
-		return j.checkoutLocal(name, with["path"])
+		return j.checkoutLocal(ctx, name, with["path"])
 	}
 	if j.r.resolver == nil {
 		j.stepLog(name, "error", fmt.Sprintf("cannot run %s: no action resolver is configured", uses))
@@ -101,7 +101,7 @@ func (j *jobRun) ownRepository(repo string) bool {
 // checkoutLocal satisfies actions/checkout of the workflow's own
 // repository from the local working tree, as it is (uncommitted changes
 // included), without network: what act users expect.
-func (j *jobRun) checkoutLocal(name, path string) stepResult {
+func (j *jobRun) checkoutLocal(ctx context.Context, name, path string) stepResult {
 	if !j.r.hasRepo {
 		j.stepLog(name, "error", "actions/checkout: there is no local repository to check out")
 		return stepResult{outcome: Failure}
@@ -110,7 +110,12 @@ func (j *jobRun) checkoutLocal(name, path string) stepResult {
 	if j.r.bind && filepath.Clean(dest) == filepath.Clean(j.r.repo.Root) {
 		return stepResult{outcome: Success}
 	}
-	if err := copyTree(j.r.repo.Root, dest); err != nil {
+	root, err := j.r.repoTree(ctx)
+	if err != nil {
+		j.stepLog(name, "error", fmt.Sprintf("actions/checkout: %v", err))
+		return stepResult{outcome: Failure}
+	}
+	if err := copyTree(root, dest); err != nil {
 		j.stepLog(name, "error", fmt.Sprintf("actions/checkout: %v", err))
 		return stepResult{outcome: Failure}
 	}

@@ -62,7 +62,28 @@ type Runner struct {
 	templates *sync.Map // source → *expr.Template, shared with nested runners
 	conds     *sync.Map // if: source → compiled condition, likewise
 	seq       *atomic.Int64
-	results   *results // WithResults
+	results   *results   // WithResults
+	ready     *repoReady // WithRepoReady; shared with nested runners
+}
+
+// repoReady runs a preparation of the repository's working tree once, the
+// first time a job reads it.
+type repoReady struct {
+	once sync.Once
+	f    func(context.Context) error
+	err  error
+}
+
+// repoTree makes sure the repository's working tree is there (WithRepoReady)
+// and returns its root.
+func (r *Runner) repoTree(ctx context.Context) (string, error) {
+	if r.ready != nil {
+		r.ready.once.Do(func() { r.ready.err = r.ready.f(ctx) })
+		if r.ready.err != nil {
+			return "", r.ready.err
+		}
+	}
+	return r.repo.Root, nil
 }
 
 var _ schedule.JobRunner = (*Runner)(nil)
@@ -92,6 +113,15 @@ func WithWorkDir(dir string) Option { return func(r *Runner) error { r.workDir =
 // of it copies its working tree, and --bind runs jobs in it.
 func WithRepo(repo Repo) Option {
 	return func(r *Runner) error { r.repo, r.hasRepo = repo, true; return nil }
+}
+
+// WithRepoReady gives a function that puts the repository's working tree
+// at WithRepo's Root. It runs once, when a job first reads the tree
+// (actions/checkout of the workflow's own repository, a reusable workflow
+// of it): vermont serve checks a run's commit out only if a job needs it,
+// so a job that does not starts without waiting for git.
+func WithRepoReady(f func(context.Context) error) Option {
+	return func(r *Runner) error { r.ready = &repoReady{f: f}; return nil }
 }
 
 // WithBind runs jobs directly in the repository's working tree instead of a

@@ -34,7 +34,10 @@ func (r *Runner) runReusable(ctx context.Context, job *schedule.Job) schedule.Ou
 	}
 	root := ""
 	if r.hasRepo {
-		root = r.repo.Root
+		var err error
+		if root, err = r.repoTree(ctx); err != nil {
+			return fail("%s: %v", uses, err)
+		}
 	}
 	called, err := r.resolver.Workflow(ctx, uses, root)
 	if err != nil {

@@ -123,9 +123,14 @@ func (s *Server) runWorkflow(ctx context.Context, repo store.Repository, run sto
 	}
 	dir := filepath.Join(s.workDir, fmt.Sprintf("%d-%d", run.ID, run.Attempt))
 	defer os.RemoveAll(dir)
+	// Checked out only if a job reads the tree (actions/checkout): a run
+	// whose jobs do not starts without waiting for git.
 	src := filepath.Join(dir, "src")
-	if err := s.mirrors.Checkout(ctx, name, run.HeadSHA, src); err != nil {
-		return store.Failure, err
+	checkout := func(ctx context.Context) error {
+		if err := s.mirrors.Checkout(ctx, name, run.HeadSHA, src); err != nil {
+			return fmt.Errorf("check out %s: %w", run.HeadSHA, err)
+		}
+		return nil
 	}
 	data, err := s.workflowFile(ctx, name, run.HeadSHA, run.WorkflowPath)
 	if err != nil {
@@ -161,7 +166,7 @@ func (s *Server) runWorkflow(ctx context.Context, repo store.Repository, run sto
 		sinks = append(sinks, s.events)
 	}
 	runner, err := exec.New(backend, exec.WithSink(sinks), exec.WithMasker(&masker),
-		exec.WithRepo(exec.Repo{Root: src, SHA: run.HeadSHA, Ref: run.Ref, Repository: name}),
+		exec.WithRepo(exec.Repo{Root: src, SHA: run.HeadSHA, Ref: run.Ref, Repository: name}), exec.WithRepoReady(checkout),
 		exec.WithRunID(strconv.FormatInt(run.ID, 10)), exec.WithWorkDir(filepath.Join(dir, "jobs")),
 		exec.WithForceStop(active.force), exec.WithLogger(log), exec.WithResults(s.results, false))
 	if err != nil {

@@ -371,6 +371,11 @@ jobs:
     steps:
       - run: echo "hello from ${{ github.event_name }} at $GITHUB_SHA on $GITHUB_REF"
       - run: test "$(jq -r .repository.full_name "$GITHUB_EVENT_PATH" 2>/dev/null || grep -o octo/app "$GITHUB_EVENT_PATH" | head -1)" = octo/app
+  checkout:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - run: test "$(git rev-parse HEAD)" = "$GITHUB_SHA" && test -f .github/workflows/ci.yml && echo "checked out $GITHUB_SHA"
 `
 
 func TestServePushWebhook(t *testing.T) {
@@ -402,7 +407,7 @@ func TestServePushWebhook(t *testing.T) {
 		t.Fatalf("run %+v, want a success at %s on main\n%s", run, after, s.logs.String())
 	}
 	log := s.runLog(run.ID)
-	if !strings.Contains(log, "hello from push at "+after+" on refs/heads/main") {
+	if !strings.Contains(log, "hello from push at "+after+" on refs/heads/main") || !strings.Contains(log, "checked out "+after) {
 		t.Fatalf("log lacks the step's output:\n%s", log)
 	}
 
