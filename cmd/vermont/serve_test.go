@@ -912,3 +912,104 @@ jobs:
 		t.Fatal(err)
 	}
 }
+
+// TestServeEventsAndConcurrency: repository_dispatch through the API
+// (client_payload reaches github.event), an issues delivery runs the
+// default branch's workflow, a concurrency group with cancel-in-progress
+// cancels the running member when a new one comes, and /metrics counts
+// it all; every log line about a job names its run and job.
+func TestServeEventsAndConcurrency(t *testing.T) {
+	t.Parallel()
+	started := filepath.Join(t.TempDir(), "started")
+	repo := newSrcRepo(t, map[string]string{
+		".github/workflows/events.yml": `on:
+  repository_dispatch:
+    types: [deploy]
+  issues:
+    types: [opened]
+jobs:
+  show:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "event=${{ github.event_name }} env=${{ github.event.client_payload.env }} issue=${{ github.event.issue.number }}"
+`,
+		".github/workflows/deploy.yml": `on: workflow_dispatch
+concurrency:
+  group: deploy-${{ github.ref }}
+  cancel-in-progress: true
+jobs:
+  deploy:
+    runs-on: ubuntu-latest
+    steps:
+      - run: |
+          echo go >> ` + started + `
+          sleep 600
+`})
+	s := startService(t, serveConfig{repo: repo})
+	if code, b := s.api("POST", "/repos/octo/app/dispatches", map[string]any{"event_type": "deploy", "client_payload": map[string]any{"env": "prod"}}); code != 204 {
+		t.Fatalf("repository dispatch: %d %s", code, b)
+	}
+	rd := s.waitRun("of repository_dispatch", func(r apiRun) bool { return r.Event == "repository_dispatch" })
+	if log := s.runLog(rd.ID); rd.Conclusion != "success" || !strings.Contains(log, "event=repository_dispatch env=prod issue=") {
+		t.Fatalf("repository_dispatch run %+v:\n%s", rd, log)
+	}
+	// https://docs.github.com/en/webhooks/webhook-events-and-payloads#issues
+	issue := map[string]any{"action": "opened", "issue": map[string]any{"number": 42, "title": "It broke"},
+		"repository": map[string]any{"name": "app", "full_name": "octo/app", "owner": map[string]any{"login": "octo"}},
+		"sender":     map[string]any{"login": "hubot"}}
+	if code, msg := s.deliver("issues", "i-1", issue, serveSecret); code != 202 {
+		t.Fatalf("issues delivery: %d %s", code, msg)
+	}
+	ir := s.waitRun("of issues", func(r apiRun) bool { return r.Event == "issues" })
+	if log := s.runLog(ir.ID); ir.Conclusion != "success" || ir.HeadBranch != "main" || !strings.Contains(log, "event=issues env= issue=42") {
+		t.Fatalf("issues run %+v:\n%s", ir, log)
+	}
+
+	dispatch := func() {
+		t.Helper()
+		if code, b := s.api("POST", "/repos/octo/app/actions/workflows/deploy.yml/dispatches", map[string]any{"ref": "main"}); code != 204 {
+			t.Fatalf("dispatch: %d %s", code, b)
+		}
+	}
+	dispatch()
+	waitFor(t, "the first deploy to start", func() bool { b, _ := os.ReadFile(started); return len(b) > 0 })
+	dispatch()
+	first := s.waitRun("of the first deploy", func(r apiRun) bool {
+		return r.Path == ".github/workflows/deploy.yml" && r.Conclusion == "cancelled"
+	})
+	waitFor(t, "the second deploy to start", func() bool { b, _ := os.ReadFile(started); return strings.Count(string(b), "go") == 2 })
+	var second apiRun
+	for _, r := range s.runs() {
+		if r.Path == ".github/workflows/deploy.yml" && r.ID != first.ID {
+			second = r
+		}
+	}
+	if second.Status != "in_progress" {
+		t.Fatalf("second deploy %+v, want in progress", second)
+	}
+	if code, b := s.api("POST", fmt.Sprintf("/repos/octo/app/actions/runs/%d/cancel", second.ID), nil); code != 202 {
+		t.Fatalf("cancel: %d %s", code, b)
+	}
+	s.waitRun("of the second deploy", func(r apiRun) bool { return r.ID == second.ID })
+
+	resp, err := s.client.Get(s.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`vermont_runs_total{conclusion="success"} 2`, `vermont_runs_total{conclusion="cancelled"} 2`,
+		`vermont_webhook_deliveries_total{result="accepted"} 1`, "vermont_run_duration_seconds_bucket", "vermont_runs_queued 0"} {
+		if !bytes.Contains(metrics, []byte(want)) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	for _, line := range strings.Split(s.logs.String(), "\n") {
+		if strings.Contains(line, `"job_id"`) && !strings.Contains(line, `"run_id"`) {
+			t.Errorf("a job's log line without its run: %s", line)
+		}
+	}
+	if !strings.Contains(s.logs.String(), `"job_id"`) {
+		t.Error("no log line names a job")
+	}
+}
