@@ -64,6 +64,7 @@ var (
 type Backend struct {
 	c   *ctrd.Client
 	cfg config
+	sys sysInfo // what the host's kernel offers containers
 	log *slog.Logger
 }
 
@@ -103,7 +104,7 @@ func New(ctx context.Context, opts ...Option) (*Backend, error) {
 	if err != nil {
 		return nil, fmt.Errorf("containerd backend: %w", err)
 	}
-	return &Backend{c: c, cfg: cfg, log: cfg.log.With("backend", "containerd", "namespace", c.Namespace())}, nil
+	return &Backend{c: c, cfg: cfg, sys: probeSys(), log: cfg.log.With("backend", "containerd", "namespace", c.Namespace())}, nil
 }
 
 // Close releases the connection to containerd. Close running jobs first.

@@ -242,8 +242,13 @@ func TestContainerOptionsErrors(t *testing.T) {
 	}{
 		{
 			name: "unknown option",
-			spec: exec.JobSpec{Image: f.busy, Container: &exec.ContainerSpec{Options: "--privileged"}},
-			want: []string{"--privileged is not supported", "--health-cmd"},
+			spec: exec.JobSpec{Image: f.busy, Container: &exec.ContainerSpec{Options: "--gpus all"}},
+			want: []string{"--gpus is not supported", "--health-cmd", "--pids-limit"},
+		},
+		{
+			name: "malformed limit",
+			spec: exec.JobSpec{Image: f.busy, Container: &exec.ContainerSpec{Options: "--memory lots"}},
+			want: []string{`job "bad": container: options: --memory "lots": want a size such as 512m or 1g`},
 		},
 		{
 			name: "bad service port and duration",

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -47,9 +48,9 @@ type container struct {
 	workdir    string
 	binds      []specs.Mount
 	hostname   string
-	log        string         // file for stdout/stderr, when stdio is nil
-	stdio      cio.Creator    // overrides log
-	opts       []oci.SpecOpts // extra
+	log        string      // file for stdout/stderr, when stdio is nil
+	stdio      cio.Creator // overrides log
+	limits     limits      // resources and security; the zero value is Docker's default
 }
 
 // create creates and starts a container in the job's namespace, under its
@@ -80,8 +81,12 @@ func (j *job) create(ctx context.Context, d container) (*ctr, error) {
 		sopts = append(sopts, oci.WithHostname(d.hostname))
 	}
 	sopts = append(sopts, j.networkOpts()...)
-	sopts = append(sopts, oci.WithMounts(append(j.commonMounts(), d.binds...)))
-	sopts = append(sopts, d.opts...)
+	sopts = append(sopts, mountOpts(slices.Concat(d.limits.mounts(), j.commonMounts(), d.binds))...)
+	lopts, warns := d.limits.specOpts(j.b.sys)
+	sopts = append(sopts, lopts...)
+	for _, w := range warns {
+		j.b.log.WarnContext(ctx, w, "job", j.spec.Job, "container", describeName(d.name))
+	}
 
 	// Nothing is created under a cancellable context (see
 	// ctrd.CreateContext): what exists is labelled, and Close finds it.

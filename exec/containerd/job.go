@@ -197,7 +197,7 @@ func (j *job) describe(p *jobPlan) ([]container, error) {
 		out = append(out, container{
 			role: "job", id: j.id + "-job", image: m.image, creds: m.creds, args: keepAlive,
 			env: mergeEnv(m.env, m.opts.env), user: m.opts.user, workdir: m.opts.workdir,
-			binds: binds, hostname: j.id, log: filepath.Join(j.dir, "job.log"),
+			binds: binds, hostname: j.id, log: filepath.Join(j.dir, "job.log"), limits: m.opts.limits,
 		})
 	}
 	for _, s := range p.services {
@@ -208,7 +208,7 @@ func (j *job) describe(p *jobPlan) ([]container, error) {
 		d := container{
 			role: "service", name: s.name, id: j.id + "-svc-" + s.name, image: s.image, creds: s.creds,
 			env: mergeEnv(s.env, s.opts.env), user: s.opts.user, workdir: s.opts.workdir,
-			binds: binds, hostname: s.name, log: filepath.Join(j.dir, "service-"+s.name+".log"),
+			binds: binds, hostname: s.name, log: filepath.Join(j.dir, "service-"+s.name+".log"), limits: s.opts.limits,
 		}
 		if s.opts.entrypoint != nil {
 			// Docker's --entrypoint is one program and drops the image's cmd.

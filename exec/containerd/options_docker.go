@@ -27,14 +27,16 @@ import (
 //	                             unhealthy (default 3)
 //	--health-start-period D      failures during D don't count (default 0)
 //
-// Flags take their value as the next word or after '='. Anything else is an
-// error naming the option.
+// and the resource and security options of limits. Flags take their value
+// as the next word or after '=', except --privileged and --read-only, which
+// take one only after '='. Anything else is an error naming the option.
 type createOptions struct {
 	user       string
 	entrypoint *string
 	workdir    string
 	env        []string
 	health     *healthCheck
+	limits     limits
 }
 
 // healthCheck is a --health-cmd and its timings, with Docker's defaults.
@@ -47,7 +49,8 @@ type healthCheck struct {
 }
 
 // supportedOptions lists the accepted options for error messages.
-const supportedOptions = "--user, --entrypoint, --workdir, --env, --health-cmd, --health-interval, --health-timeout, --health-retries, --health-start-period"
+const supportedOptions = "--user, --entrypoint, --workdir, --env, --health-cmd, --health-interval, --health-timeout, --health-retries, --health-start-period, " +
+	"--cpus, --memory, --memory-swap, --pids-limit, --cap-add, --cap-drop, --privileged, --read-only, --tmpfs, --security-opt"
 
 // parseCreateOptions parses an options string such as
 // `--health-cmd "redis-cli ping" --health-interval 10s -e A=1`.
@@ -64,7 +67,12 @@ func parseCreateOptions(s string) (createOptions, error) {
 		if !strings.HasPrefix(name, "-") {
 			return o, fmt.Errorf("options: unexpected argument %q: options are flags such as --user, and the image is set by the image key", words[i])
 		}
-		if !hasValue {
+		switch {
+		case boolOption(name):
+			if !hasValue {
+				value = "true"
+			}
+		case !hasValue:
 			if i+1 >= len(words) {
 				if !isKnownOption(name) {
 					return o, unknownOption(name)
@@ -112,8 +120,13 @@ func parseCreateOptions(s string) (createOptions, error) {
 			hc.retries = n
 			seenHealth = true
 		default:
-			return o, unknownOption(name)
+			if err := o.limits.set(name, value); err != nil {
+				return o, err
+			}
 		}
+	}
+	if err := o.limits.check(); err != nil {
+		return o, err
 	}
 	if seenHealth {
 		if hc.cmd == "" {
@@ -139,7 +152,7 @@ func isKnownOption(name string) bool {
 		"--health-cmd", "--health-interval", "--health-timeout", "--health-retries", "--health-start-period":
 		return true
 	}
-	return false
+	return limitOption(name)
 }
 
 func unknownOption(name string) error {

@@ -32,7 +32,8 @@ func TestParseCreateOptions(t *testing.T) {
 			in:   `--health-cmd 'redis-cli ping'`,
 			want: createOptions{health: &healthCheck{cmd: "redis-cli ping", interval: 30 * time.Second, timeout: 30 * time.Second, retries: 3}},
 		},
-		{name: "unknown", in: `--privileged`, wantErr: "--privileged is not supported by the containerd backend (supported: --user"},
+		{name: "unknown", in: `--gpus all`, wantErr: "--gpus is not supported by the containerd backend (supported: --user"},
+		{name: "unknown bool-looking", in: `--init`, wantErr: "--init is not supported"},
 		{name: "unknown with value", in: `--network=foo`, wantErr: "--network is not supported"},
 		{name: "missing value", in: `--user`, wantErr: "--user needs a value"},
 		{name: "bad duration", in: `--health-cmd x --health-interval 10`, wantErr: `--health-interval "10": want a duration`},
@@ -163,7 +164,7 @@ func TestPlanReportsAll(t *testing.T) {
 	var b Backend
 	_, err := b.plan(exec.JobSpec{
 		Image:     "busybox",
-		Container: &exec.ContainerSpec{Options: "--cap-add NET_ADMIN", Ports: []string{"x"}},
+		Container: &exec.ContainerSpec{Options: "--cap-add NET_FOO", Ports: []string{"x"}},
 		Services: []exec.ServiceSpec{
 			{Name: "db", ContainerSpec: exec.ContainerSpec{Image: "postgres", Volumes: []string{"rel"}}},
 			{Name: "db", ContainerSpec: exec.ContainerSpec{Image: "postgres"}},
@@ -175,7 +176,7 @@ func TestPlanReportsAll(t *testing.T) {
 		t.Fatal("plan accepted a bad job")
 	}
 	for _, want := range []string{
-		"container: options: --cap-add is not supported",
+		`container: options: --cap-add "NET_FOO": unknown capability "CAP_NET_FOO"`,
 		`container port "x"`,
 		"services: db: volumes",
 		`"db" is defined twice`,
@@ -217,6 +218,8 @@ func FuzzParseCreateOptions(f *testing.F) {
 		`-e A=1 --user=1000 -w /x`,
 		`--entrypoint '' "unterminated`,
 		`\`,
+		`--cpus 1.5 --memory=512m --memory-swap -1 --pids-limit 50 --privileged --read-only=false`,
+		`--cap-add ALL --cap-drop net_raw --tmpfs /run:rw,size=1m --security-opt seccomp=unconfined`,
 	} {
 		f.Add(s)
 	}
@@ -233,6 +236,14 @@ func FuzzParseCreateOptions(f *testing.F) {
 		}
 		if o.workdir != "" && !strings.HasPrefix(o.workdir, "/") {
 			t.Errorf("relative workdir %q from %q", o.workdir, s)
+		}
+		if l := o.limits; l.memory < 0 || l.memory > 0 && l.memory < minMemory || l.nanoCPUs < 0 || l.memorySwap > 0 && l.memorySwap < l.memory {
+			t.Errorf("limits %+v from %q", l, s)
+		}
+		for _, m := range o.limits.tmpfs {
+			if !strings.HasPrefix(m.Destination, "/") || m.Destination == "/" {
+				t.Errorf("tmpfs at %q from %q", m.Destination, s)
+			}
 		}
 	})
 }
