@@ -13,7 +13,8 @@
 //	-skip-fuzz     skip the fuzz runs (local quick use; refused under CI=true)
 //	-no-install    do not try to install missing system packages, nor
 //	               @actions/core (from npm) for the JavaScript action tests
-//	-timeout D     go test -timeout (default 12m)
+//	-timeout D     go test -timeout (default 25m: on a cold build cache the
+//	               release test cross-builds six targets, ~2 min each here)
 //	-race          run the tests with the race detector
 //	packages...    go test and fuzz patterns (default ./...); gofmt, vet and
 //	               the Windows build always cover the whole module
@@ -67,7 +68,7 @@ func parseFlags(args []string, stderr io.Writer, getenv func(string) string) (op
 	fs.Var(&o.fuzzTime, "fuzztime", "each fuzz target's budget: a count of inputs (100000x) or a duration (env VERMONT_FUZZTIME)")
 	fs.BoolVar(&o.skipFuzz, "skip-fuzz", false, "skip the fuzz runs (local quick use; refused under CI=true)")
 	fs.BoolVar(&o.noInstall, "no-install", false, "do not install missing system packages, nor @actions/core from npm")
-	fs.DurationVar(&o.timeout, "timeout", 12*time.Minute, "go test -timeout")
+	fs.DurationVar(&o.timeout, "timeout", 25*time.Minute, "go test -timeout")
 	fs.BoolVar(&o.race, "race", false, "run tests with the race detector")
 	if err := fs.Parse(args); err != nil {
 		return o, err

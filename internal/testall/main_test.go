@@ -21,17 +21,17 @@ func TestParseFlags(t *testing.T) {
 		want    options
 		wantErr string
 	}{
-		{name: "defaults", want: options{fuzzTime: "100000x", timeout: 12 * time.Minute, packages: []string{"./..."}}},
+		{name: "defaults", want: options{fuzzTime: "100000x", timeout: 25 * time.Minute, packages: []string{"./..."}}},
 		{name: "env fuzztime", env: map[string]string{"VERMONT_FUZZTIME": "3s"},
-			want: options{fuzzTime: "3s", timeout: 12 * time.Minute, packages: []string{"./..."}}},
+			want: options{fuzzTime: "3s", timeout: 25 * time.Minute, packages: []string{"./..."}}},
 		{name: "flag beats env", args: []string{"-fuzztime=1s", "./vm/..."}, env: map[string]string{"VERMONT_FUZZTIME": "3s"},
-			want: options{fuzzTime: "1s", timeout: 12 * time.Minute, packages: []string{"./vm/..."}}},
+			want: options{fuzzTime: "1s", timeout: 25 * time.Minute, packages: []string{"./vm/..."}}},
 		{name: "skip fuzz locally", args: []string{"-skip-fuzz", "-no-install"},
-			want: options{fuzzTime: "100000x", skipFuzz: true, noInstall: true, timeout: 12 * time.Minute, packages: []string{"./..."}}},
+			want: options{fuzzTime: "100000x", skipFuzz: true, noInstall: true, timeout: 25 * time.Minute, packages: []string{"./..."}}},
 		{name: "skip fuzz refused in CI", args: []string{"-skip-fuzz"}, env: map[string]string{"CI": "true"}, wantErr: "refused under CI=true"},
 		{name: "bad env fuzztime", env: map[string]string{"VERMONT_FUZZTIME": "soon"}, wantErr: `VERMONT_FUZZTIME="soon"`},
 		{name: "count fuzztime", args: []string{"-fuzztime=500x"},
-			want: options{fuzzTime: "500x", timeout: 12 * time.Minute, packages: []string{"./..."}}},
+			want: options{fuzzTime: "500x", timeout: 25 * time.Minute, packages: []string{"./..."}}},
 		{name: "zero fuzztime", args: []string{"-fuzztime=0s"}, wantErr: "want a positive count"},
 		{name: "zero count", args: []string{"-fuzztime=0x"}, wantErr: "want a positive count"},
 		{name: "bad count", args: []string{"-fuzztime=tenx"}, wantErr: "want a positive count"},
