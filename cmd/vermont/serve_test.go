@@ -1013,3 +1013,29 @@ jobs:
 		t.Error("no log line names a job")
 	}
 }
+
+// TestServePathsFilter: on.push.paths is applied to the files the push
+// changed, read from the mirror (the payload lists at most 20 commits, and
+// notify's none): a push that touches no docs starts nothing, one that does
+// starts the workflow.
+func TestServePathsFilter(t *testing.T) {
+	t.Parallel()
+	repo := newSrcRepo(t, map[string]string{".github/workflows/docs.yml": "on:\n  push:\n    paths: ['docs/**']\njobs:\n  docs:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo docs changed\n"})
+	first := gitIn(t, repo.work, "rev-parse", "HEAD")
+	code := repo.commit("code only", map[string]string{"main.go": "package main\n"})
+	docs := repo.commit("docs", map[string]string{"docs/a.md": "# A\n"})
+	repo.push("main")
+	s := startService(t, serveConfig{repo: repo})
+	if c, msg := s.deliver("push", "p-1", ghPush(first, code, "refs/heads/main"), serveSecret); c != 202 || !strings.Contains(msg, "0 run(s)") {
+		t.Fatalf("push of code: %d %s, want no run", c, msg)
+	}
+	if c, msg := s.deliver("push", "p-2", ghPush(code, docs, "refs/heads/main"), serveSecret); c != 202 || !strings.Contains(msg, "1 run(s)") {
+		t.Fatalf("push of docs: %d %s, want one run", c, msg)
+	}
+	if run := s.waitRun("of the docs push", func(r apiRun) bool { return r.Event == "push" }); run.HeadSHA != docs || run.Conclusion != "success" {
+		t.Fatalf("run %+v", run)
+	}
+	if n := len(s.runs()); n != 1 {
+		t.Fatalf("%d runs, want 1", n)
+	}
+}
