@@ -53,7 +53,6 @@ func (c control) Cancel(ctx context.Context, run store.Run, force bool) error {
 	if err := s.store.CompleteRun(ctx, run.ID, store.Cancelled); err != nil {
 		return err
 	}
-	s.metrics.queued.Dec()
 	s.metrics.runs.WithLabelValues(string(store.Cancelled)).Inc()
 	s.report(ctx, fresh, store.Cancelled)
 	return nil
@@ -65,7 +64,6 @@ func (c control) Rerun(ctx context.Context, run store.Run, actor string, failedO
 	if _, err := c.s.store.NewAttempt(ctx, run.ID, actor, failedOnly); err != nil {
 		return err
 	}
-	c.s.metrics.queued.Inc()
 	c.s.signal()
 	return nil
 }

@@ -31,7 +31,13 @@ func (s *Server) cron(ctx context.Context) {
 // tick starts the scheduled workflows due at minute m.
 func (s *Server) tick(ctx context.Context, m time.Time) {
 	for _, repo := range s.repos {
-		wfs, err := s.scheduled(ctx, repo)
+		// Fetched each minute: a plain git upstream sends no webhook when
+		// the default branch moves.
+		err := s.mirrors.Fetch(ctx, repo.FullName(), repo.Remote)
+		var wfs []scheduledWorkflow
+		if err == nil {
+			wfs, err = s.scheduled(ctx, repo)
+		}
 		if err != nil {
 			s.log.Warn("schedule: read the default branch's workflows", "repo", repo.FullName(), "error", err)
 			continue
@@ -44,7 +50,7 @@ func (s *Server) tick(ctx context.Context, m time.Time) {
 				// https://docs.github.com/en/webhooks/webhook-events-and-payloads#schedule
 				payload, _ := json.Marshal(map[string]any{"schedule": c.src})
 				ev := event{name: "schedule", ref: "refs/heads/" + sw.branch, branch: sw.branch, sha: sw.sha,
-					payload: payload, cron: c.src, only: ""}
+					payload: payload, cron: c.src}
 				if _, err := s.queue(ctx, repo, ev, s.log.With("cron", c.src)); err != nil {
 					s.log.Warn("schedule: queue runs", "repo", repo.FullName(), "cron", c.src, "error", err)
 				}
@@ -64,16 +70,13 @@ type parsedCron struct {
 }
 
 // scheduled reads the on.schedule crons of the default branch's
-// workflows, fetching the branch first.
+// workflows, as the mirror has the branch.
 func (s *Server) scheduled(ctx context.Context, repo *Repo) ([]scheduledWorkflow, error) {
 	branch, err := s.defaultBranch(ctx, repo)
 	if err != nil {
 		return nil, err
 	}
 	name := repo.FullName()
-	if err := s.mirrors.Fetch(ctx, name, repo.Remote); err != nil {
-		return nil, err
-	}
 	sha, err := s.mirrors.Resolve(ctx, name, "refs/heads/"+branch)
 	if err != nil {
 		return nil, err

@@ -259,7 +259,6 @@ func (s *Server) createRun(ctx context.Context, repo store.Repository, wf *workf
 	if err != nil {
 		return run, err
 	}
-	s.metrics.queued.Inc()
 	if perr != nil {
 		s.failInvalid(ctx, run, perr)
 	}
@@ -383,6 +382,9 @@ func (s *Server) syncWorkflows(ctx context.Context, repo store.Repository, files
 // syncRepo fetches a repository and records its default branch's
 // workflows, at start.
 func (s *Server) syncRepo(ctx context.Context, repo *Repo) error {
+	if err := s.mirrors.Fetch(ctx, repo.FullName(), repo.Remote); err != nil {
+		return err
+	}
 	branch, err := s.defaultBranch(ctx, repo)
 	if err != nil {
 		return err

@@ -15,12 +15,13 @@ type metrics struct {
 	runs       *prometheus.CounterVec
 	jobs       *prometheus.CounterVec
 	deliveries *prometheus.CounterVec
-	queued     prometheus.Gauge
 	runSeconds prometheus.Histogram
 	jobSeconds prometheus.Histogram
 }
 
-func newMetrics() *metrics {
+// newMetrics makes the metrics; queued reads the queue depth, which the
+// store knows (also for runs a previous process queued).
+func newMetrics(queued func() float64) *metrics {
 	buckets := prometheus.ExponentialBuckets(0.05, 2, 16) // 50 ms … ~27 min
 	m := &metrics{
 		reg: prometheus.NewRegistry(),
@@ -30,14 +31,14 @@ func newMetrics() *metrics {
 			Help: "Jobs completed, by conclusion."}, []string{"conclusion"}),
 		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "vermont_webhook_deliveries_total",
 			Help: "Webhook deliveries received, by result."}, []string{"result"}),
-		queued: prometheus.NewGauge(prometheus.GaugeOpts{Name: "vermont_runs_queued",
-			Help: "Runs queued here and not yet started (queue depth)."}),
 		runSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "vermont_run_duration_seconds",
 			Help: "How long runs took, from claim to conclusion.", Buckets: buckets}),
 		jobSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "vermont_job_duration_seconds",
 			Help: "How long jobs took.", Buckets: buckets}),
 	}
-	m.reg.MustRegister(m.runs, m.jobs, m.deliveries, m.queued, m.runSeconds, m.jobSeconds,
+	depth := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "vermont_runs_queued",
+		Help: "Runs queued and not yet started (queue depth)."}, queued)
+	m.reg.MustRegister(m.runs, m.jobs, m.deliveries, depth, m.runSeconds, m.jobSeconds,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

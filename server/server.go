@@ -209,7 +209,7 @@ func New(ctx context.Context, st *store.Store, box *secrets.Box, mirrors Mirrors
 	}
 	s.workDir = filepath.Join(st.Dir(), "work")
 	s.results = wiring.NewLazyResults(filepath.Join(st.Dir(), "artifacts"), filepath.Join(st.Dir(), "caches"))
-	s.metrics = newMetrics()
+	s.metrics = newMetrics(s.queueDepth)
 	for i := range repos {
 		r := repos[i]
 		if r.Upstream == "" {
@@ -366,4 +366,15 @@ func (s *Server) workflowFile(ctx context.Context, repo, sha, path string) ([]by
 		s.remember(repo, sha, path, data)
 	}
 	return data, err
+}
+
+// queueDepth is how many runs wait in the store.
+func (s *Server) queueDepth() float64 {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	n, err := s.store.CountRuns(ctx, store.RunFilter{Status: string(store.Queued)})
+	if err != nil {
+		return 0
+	}
+	return float64(n)
 }

@@ -3,18 +3,15 @@ package server
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
+
+	"github.com/vermont-ci/vermont/webhook"
 )
 
 // maxPayload is the largest delivery taken: GitHub caps payloads at 25 MB
@@ -68,7 +65,7 @@ func (s *Server) serveWebhook(w http.ResponseWriter, r *http.Request) {
 		webhookReply(w, http.StatusUnauthorized, "missing or invalid "+h.signature)
 		return
 	}
-	if d.body, err = jsonBody(r.Header.Get("Content-Type"), body); err == nil {
+	if d.body, err = webhook.JSONPayload(r.Header.Get("Content-Type"), body); err == nil {
 		err = json.Unmarshal(d.body, &d.payload)
 	}
 	if err != nil || d.payload == nil {
@@ -153,40 +150,15 @@ func (s *Server) verify(h deliveryHeaders, header string, body []byte) ([]byte, 
 			return nil, false
 		}
 	}
-	got, err := hex.DecodeString(hexSig)
-	if err != nil || len(got) != sha256.Size {
-		return nil, false
-	}
-	check := func(secret []byte) bool {
-		if len(secret) == 0 {
-			return false
-		}
-		mac := hmac.New(sha256.New, secret)
-		mac.Write(body)
-		return hmac.Equal(mac.Sum(nil), got)
-	}
-	if check(s.secret) {
+	if webhook.ValidMAC(s.secret, hexSig, body) {
 		return s.secret, true
 	}
 	for _, r := range s.repos {
-		if check(r.WebhookSecret) {
+		if webhook.ValidMAC(r.WebhookSecret, hexSig, body) {
 			return r.WebhookSecret, true
 		}
 	}
 	return nil, false
-}
-
-// jsonBody returns the JSON document of a delivery: the body, or the
-// "payload" field of a form-encoded one (GitHub's other content type).
-func jsonBody(contentType string, body []byte) ([]byte, error) {
-	if strings.HasPrefix(contentType, "application/x-www-form-urlencoded") {
-		v, err := url.ParseQuery(string(body))
-		if err != nil {
-			return nil, err
-		}
-		return []byte(v.Get("payload")), nil
-	}
-	return body, nil
 }
 
 // webhookReply answers with a JSON message, as the pool's webhook does.
@@ -207,8 +179,6 @@ func dig(v any, keys ...string) any {
 	}
 	return v
 }
-
-var errNoCommit = errors.New("the event names no commit")
 
 // logWith is log, or the server's logger.
 func (s *Server) logWith(log *slog.Logger) *slog.Logger {

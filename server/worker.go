@@ -44,7 +44,6 @@ func (s *Server) work(ctx context.Context) {
 			}
 			continue
 		}
-		s.metrics.queued.Dec()
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
@@ -173,7 +172,7 @@ func (s *Server) runWorkflow(ctx context.Context, repo store.Repository, run sto
 		trace.End(string(store.Failure))
 		return store.Failure, err
 	}
-	jobs, err := s.carryOver(ctx, run, sink)
+	jobs, err := s.carryOver(ctx, run)
 	if err != nil {
 		trace.End(string(store.Failure))
 		return store.Failure, err
@@ -218,7 +217,7 @@ func (s *Server) runValues(ctx context.Context, repo store.Repository) (vars, se
 // carryOver is, for a re-run of failed jobs, the jobs of the previous
 // attempt that succeeded: they do not run again, and are recorded in the
 // new attempt with their outputs, as GitHub shows them.
-func (s *Server) carryOver(ctx context.Context, run store.Run, sink *storeSink) (map[string]store.Job, error) {
+func (s *Server) carryOver(ctx context.Context, run store.Run) (map[string]store.Job, error) {
 	if run.Attempt < 2 {
 		return nil, nil
 	}

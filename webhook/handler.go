@@ -141,21 +141,30 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, int,
 // body in constant time.
 func (h *Handler) validSignature(header string, body []byte) bool {
 	hexSig, ok := strings.CutPrefix(header, "sha256=")
-	if !ok || len(hexSig) != 2*sha256.Size {
+	return ok && ValidMAC(h.secret, hexSig, body)
+}
+
+// ValidMAC reports, in constant time, whether hexSig is the hex
+// HMAC-SHA256 of body under secret: the signature GitHub sends after
+// "sha256=" in X-Hub-Signature-256, and Gitea and Forgejo send bare in
+// X-Gitea-Signature and X-Forgejo-Signature. An empty secret matches
+// nothing.
+func ValidMAC(secret []byte, hexSig string, body []byte) bool {
+	if len(secret) == 0 || len(hexSig) != 2*sha256.Size {
 		return false
 	}
 	var got [sha256.Size]byte
 	if _, err := hex.Decode(got[:], []byte(hexSig)); err != nil {
 		return false
 	}
-	mac := hmac.New(sha256.New, h.secret)
+	mac := hmac.New(sha256.New, secret)
 	mac.Write(body)
 	return hmac.Equal(mac.Sum(nil), got[:])
 }
 
 // serveJob decodes a verified workflow_job delivery and dispatches it once.
 func (h *Handler) serveJob(w http.ResponseWriter, r *http.Request, log *slog.Logger, body []byte, delivery string) {
-	payload, err := jsonPayload(r.Header.Get("Content-Type"), body)
+	payload, err := JSONPayload(r.Header.Get("Content-Type"), body)
 	if err == nil {
 		var ev JobEvent
 		if ev, err = decodeJob(payload, delivery); err == nil {
@@ -195,10 +204,10 @@ func (h *Handler) dispatch(w http.ResponseWriter, r *http.Request, log *slog.Log
 	reply(w, http.StatusOK, "ok")
 }
 
-// jsonPayload returns the JSON document of a delivery. GitHub sends either
+// JSONPayload returns the JSON document of a delivery. GitHub sends either
 // application/json, or application/x-www-form-urlencoded with the JSON in
 // the "payload" field (the webhook's "Content type" setting).
-func jsonPayload(contentType string, body []byte) ([]byte, error) {
+func JSONPayload(contentType string, body []byte) ([]byte, error) {
 	mt, _, _ := mime.ParseMediaType(contentType)
 	if mt != "application/x-www-form-urlencoded" {
 		return body, nil

@@ -97,15 +97,6 @@ func TestServeGH(t *testing.T) {
 		}
 		return string(out)
 	}
-	runID := func(path string) int64 {
-		for _, r := range s.runs() {
-			if r.Path == path {
-				return r.ID
-			}
-		}
-		return 0
-	}
-
 	if out := gh("workflow", "list"); !strings.Contains(out, "Fragile") || !strings.Contains(out, "Slow") {
 		t.Fatalf("gh workflow list:\n%s", out)
 	}
@@ -146,8 +137,8 @@ func TestServeGH(t *testing.T) {
 	}
 
 	gh("workflow", "run", "slow.yml", "--ref", "main")
-	waitFor(t, "the slow step", func() bool { b, _ := os.ReadFile(pidFile); return len(b) > 0 })
-	slow := runID(".github/workflows/slow.yml")
+	waitPID(t, pidFile)
+	slow := s.runOf(".github/workflows/slow.yml").ID
 	gh("run", "cancel", strconv.FormatInt(slow, 10))
 	if done := s.waitRun("of slow", func(r apiRun) bool { return r.ID == slow }); done.Conclusion != "cancelled" {
 		t.Fatalf("slow: %+v", done)

@@ -275,19 +275,37 @@ type apiRun struct {
 	RunAttempt int64  `json:"run_attempt"`
 }
 
+// getJSON decodes the API's answer to GET path into v.
+func (s *service) getJSON(path string, v any) {
+	s.t.Helper()
+	code, b := s.api("GET", path, nil)
+	if code != 200 {
+		s.t.Fatalf("GET %s: %d %s", path, code, b)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		s.t.Fatalf("GET %s: %v", path, err)
+	}
+}
+
 func (s *service) runs() []apiRun {
 	s.t.Helper()
-	code, b := s.api("GET", "/repos/octo/app/actions/runs?per_page=100", nil)
-	if code != 200 {
-		s.t.Fatalf("list runs: %d %s", code, b)
-	}
 	var list struct {
 		Runs []apiRun `json:"workflow_runs"`
 	}
-	if err := json.Unmarshal(b, &list); err != nil {
-		s.t.Fatal(err)
-	}
+	s.getJSON("/repos/octo/app/actions/runs?per_page=100", &list)
 	return list.Runs
+}
+
+// runOf is the newest run of the workflow file path.
+func (s *service) runOf(path string) apiRun {
+	s.t.Helper()
+	for _, r := range s.runs() {
+		if r.Path == path {
+			return r
+		}
+	}
+	s.t.Fatalf("no run of %s", path)
+	return apiRun{}
 }
 
 // waitRun waits until a run that match selects has completed.
@@ -320,16 +338,10 @@ type apiJob struct {
 
 func (s *service) jobs(runID int64, query string) []apiJob {
 	s.t.Helper()
-	code, b := s.api("GET", fmt.Sprintf("/repos/octo/app/actions/runs/%d/jobs%s", runID, query), nil)
-	if code != 200 {
-		s.t.Fatalf("jobs: %d %s", code, b)
-	}
 	var list struct {
 		Jobs []apiJob `json:"jobs"`
 	}
-	if err := json.Unmarshal(b, &list); err != nil {
-		s.t.Fatal(err)
-	}
+	s.getJSON(fmt.Sprintf("/repos/octo/app/actions/runs/%d/jobs%s", runID, query), &list)
 	return list.Jobs
 }
 
@@ -660,22 +672,8 @@ jobs:
 	if code, b := s.api("POST", "/repos/octo/app/actions/workflows/slow.yml/dispatches", map[string]any{"ref": "main"}); code != 204 {
 		t.Fatalf("dispatch slow: %d %s", code, b)
 	}
-	var pid int
-	deadline := time.Now().Add(60 * time.Second)
-	for pid == 0 && time.Now().Before(deadline) {
-		b, _ := os.ReadFile(pidFile)
-		pid, _ = strconv.Atoi(strings.TrimSpace(string(b)))
-		time.Sleep(20 * time.Millisecond)
-	}
-	if pid == 0 {
-		t.Fatalf("the slow step never started:\n%s", s.logs.String())
-	}
-	var slow apiRun
-	for _, r := range s.runs() {
-		if r.Path == ".github/workflows/slow.yml" {
-			slow = r
-		}
-	}
+	pid := waitPID(t, pidFile)
+	slow := s.runOf(".github/workflows/slow.yml")
 	if code, b := s.api("POST", fmt.Sprintf("/repos/octo/app/actions/runs/%d/cancel", slow.ID), nil); code != 202 {
 		t.Fatalf("cancel: %d %s", code, b)
 	}
@@ -730,22 +728,8 @@ jobs:
 	dispatch(s, "quick.yml")
 	quick := s.waitRun("quick", func(r apiRun) bool { return r.Path == ".github/workflows/quick.yml" })
 	dispatch(s, "slow.yml")
-	var pid int
-	deadline := time.Now().Add(60 * time.Second)
-	for pid == 0 && time.Now().Before(deadline) {
-		b, _ := os.ReadFile(pidFile)
-		pid, _ = strconv.Atoi(strings.TrimSpace(string(b)))
-		time.Sleep(20 * time.Millisecond)
-	}
-	if pid == 0 {
-		t.Fatal("the slow step never started")
-	}
-	var slow apiRun
-	for _, r := range s.runs() {
-		if r.Path == ".github/workflows/slow.yml" {
-			slow = r
-		}
-	}
+	pid := waitPID(t, pidFile)
+	slow := s.runOf(".github/workflows/slow.yml")
 	// Wait for the printed lines to be stored, then queue one more run
 	// behind the slow one (one worker) and kill the service.
 	waitFor(t, "the slow run's lines", func() bool { return strings.Contains(s.runLog(slow.ID), "line 3") })
@@ -1038,4 +1022,16 @@ func TestServePathsFilter(t *testing.T) {
 	if n := len(s.runs()); n != 1 {
 		t.Fatalf("%d runs, want 1", n)
 	}
+}
+
+// waitPID waits for a step to write its background process's pid to file.
+func waitPID(t *testing.T, file string) int {
+	t.Helper()
+	var pid int
+	waitFor(t, "the step's pid in "+file, func() bool {
+		b, _ := os.ReadFile(file)
+		pid, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+		return pid != 0
+	})
+	return pid
 }
