@@ -88,6 +88,9 @@ func (k *storeSink) Emit(e exec.Event) {
 		}
 		c := storeConclusion(e.Result)
 		k.check("finish job", k.s.store.FinishJob(k.ctx, rec.id, c, e.Outputs, e.Time))
+		if e.Summary != "" {
+			k.check("record step summary", k.s.store.PutSummary(k.ctx, rec.id, e.Summary))
+		}
 		k.s.metrics.jobs.WithLabelValues(string(c)).Inc()
 		if !rec.start.IsZero() {
 			k.s.metrics.jobSeconds.Observe(e.Time.Sub(rec.start).Seconds())

@@ -28,6 +28,7 @@ import (
 	"github.com/vermont-ci/vermont/server/store"
 	"github.com/vermont-ci/vermont/server/telemetry"
 	"github.com/vermont-ci/vermont/server/token"
+	"github.com/vermont-ci/vermont/server/web"
 )
 
 func runServe(ctx context.Context, args []string, io stdio) int {
@@ -49,7 +50,7 @@ func runServe(ctx context.Context, args []string, io stdio) int {
 		fmt.Fprintln(io.err, "usage: vermont serve --data DIR --listen ADDR [--tls-cert FILE --tls-key FILE] [--repo OWNER/NAME=GIT_URL ...] [--config FILE]\n"+
 			"       vermont serve notify --url URL --repo OWNER/NAME   (from a bare repository's post-receive hook)\n\n"+
 			"Runs workflows on pushes, pull requests, schedules and dispatches, keeps them, and serves\n"+
-			"GitHub's REST API under /api/v3, POST /webhook, GET /health and GET /metrics.\n"+
+			"GitHub's REST API under /api/v3, a web interface at /, POST /webhook, GET /health and GET /metrics.\n"+
 			"Environment: VERMONT_WEBHOOK_SECRET (the default webhook secret), VERMONT_SECRET_KEY,\n"+
 			"OTEL_EXPORTER_OTLP_ENDPOINT (traces).\n\nflags:")
 		fs.PrintDefaults()
@@ -162,7 +163,11 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger) error {
 	mux.Handle(api.Prefix+"/", restAPI)
 	mux.Handle(api.Prefix, restAPI)
 	mux.Handle(api.DownloadPrefix, restAPI)
-	mux.Handle("/", srv.Handler())
+	ui, err := web.New(st, srv.Control(), srv, box, web.WithLogger(log), web.WithNext(srv.Handler()))
+	if err != nil {
+		return err
+	}
+	mux.Handle("/", ui) // the web interface; the webhook, /health and /metrics behind it
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	errc := make(chan error, 1)
 	go func() {
