@@ -388,3 +388,30 @@ func TestBrowserSecretValueInNoDOM(t *testing.T) {
 		}
 	}
 }
+
+func TestBrowserLongLogIsPaged(t *testing.T) {
+	h := newHarness(t, map[string]string{"long.yml": longYML})
+	run := h.dispatch(t, "long.yml", nil)
+	h.waitRun(t, run.ID)
+	job := h.firstJob(t, run.ID)
+	ctx := tab(t)
+	h.signInBrowser(t, ctx, h.token)
+	jobURL := fmt.Sprintf("%s/octo/app/actions/runs/%d/job/%d", h.http.URL, run.ID, job.ID)
+	do(t, ctx, "open the long job", chromedp.Navigate(jobURL), chromedp.WaitVisible(chromedp.CSS("#step-1-1")))
+	if n := eval[int](t, ctx, "document.querySelectorAll('#log .ln').length"); n != 1000 {
+		t.Fatalf("the first page holds %d lines, want 1000", n)
+	}
+	// Opening the step and scrolling to its end brings the next lines.
+	do(t, ctx, "open the step", chromedp.Click(chromedp.CSS("#step-1 > summary")))
+	do(t, ctx, "scroll to the end", chromedp.Evaluate[chromedp.Void]("window.scrollTo(0, document.body.scrollHeight)"))
+	until(t, ctx, "more lines", "document.querySelectorAll('#log .ln').length >= 2000")
+	if got := eval[string](t, ctx, "document.getElementById('step-1-1500').textContent"); !strings.Contains(got, "line 1500 of a long log") {
+		t.Fatalf("line 1500 reads %q", got)
+	}
+	// A link to a line far past the first page opens the page holding it.
+	do(t, ctx, "follow a far line link", chromedp.Navigate(jobURL+"#step-1-50000"))
+	until(t, ctx, "the far line", "document.querySelector(':target') && document.querySelector(':target').id === 'step-1-50000'")
+	if got := eval[string](t, ctx, "document.querySelector(':target .tx').textContent"); got != "line 50000 of a long log" {
+		t.Fatalf("the far line reads %q", got)
+	}
+}

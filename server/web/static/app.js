@@ -210,18 +210,27 @@
     window.addEventListener("hashchange", target);
     target();
 
-    // Later lines of a long log arrive as the reader nears the end.
+    // Later lines of a long log arrive as the reader nears the end of
+    // an open step.
     var more = document.getElementById("more"), loading = false;
-    if (more && "IntersectionObserver" in window) {
-      new IntersectionObserver(function (es) {
-        if (!es[0].isIntersecting || loading) return;
-        loading = true;
-        fetch(base + "/lines?after=" + last, {credentials: "same-origin"}).then(function (r) { return r.json(); }).then(function (j) {
-          j.lines.forEach(append);
-          loading = false;
-          if (j.lines.length === 0) more.parentElement.remove();
-        });
-      }, {rootMargin: "600px"}).observe(more);
+    function near() {
+      var last = log.querySelector(".step:last-of-type");
+      return more && last && last.open && more.getBoundingClientRect().top < window.innerHeight + 600;
+    }
+    function loadMore() {
+      if (loading || !near()) return;
+      loading = true;
+      fetch(base + "/lines?after=" + last, {credentials: "same-origin"}).then(function (r) { return r.json(); }).then(function (j) {
+        j.lines.forEach(append);
+        loading = false;
+        if (j.lines.length === 0) { more.parentElement.remove(); more = null; return; }
+        more.href = "?from=" + (last + 1);
+        requestAnimationFrame(loadMore);
+      });
+    }
+    if (more) {
+      window.addEventListener("scroll", loadMore, {passive: true});
+      log.addEventListener("toggle", loadMore, true);
     }
 
     // The live tail: an EventSource resumes after the last line it got
