@@ -36,7 +36,7 @@ func bigYML() string {
 func BenchmarkRunPage200Jobs(b *testing.B) {
 	wfs := allWorkflows()
 	wfs["big.yml"] = bigYML()
-	h := newHarness(b, wfs)
+	h := newHarness(b, wfs, idle)
 	ctx := context.Background()
 	wf, err := h.st.PutWorkflow(ctx, h.repo.ID, ".github/workflows/big.yml", "Big")
 	if err != nil {

@@ -39,7 +39,11 @@ type harness struct {
 	head  string
 }
 
-func newHarness(tb testing.TB, workflows map[string]string) *harness {
+// idle is a newHarness option: the server runs nothing, so that runs a
+// test puts in the store stay as they are.
+const idle = true
+
+func newHarness(tb testing.TB, workflows map[string]string, idle ...bool) *harness {
 	tb.Helper()
 	if _, err := osexec.LookPath("git"); err != nil {
 		if os.Getenv("CI") == "true" {
@@ -119,7 +123,11 @@ func newHarness(tb testing.TB, workflows map[string]string) *harness {
 		tb.Fatal(err)
 	}
 	done := make(chan struct{})
-	go func() { defer close(done); _ = h.srv.Run(ctx) }()
+	if len(idle) > 0 && idle[0] {
+		close(done)
+	} else {
+		go func() { defer close(done); _ = h.srv.Run(ctx) }()
+	}
 	tb.Cleanup(func() {
 		cancel()
 		<-done
