@@ -43,9 +43,6 @@ type request struct {
 	csrf string
 }
 
-// ctxKey keys the request's csrf token in a context.
-type ctxKey struct{}
-
 // secure reports whether cookies get the Secure attribute: under TLS,
 // or behind a proxy that says the browser used https.
 func secure(r *http.Request) bool {

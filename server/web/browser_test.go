@@ -183,6 +183,7 @@ func TestBrowserLiveJobGroupsAndLineLinks(t *testing.T) {
 	// Lines arrive: a later tick than any the page had when it loaded.
 	before := eval[int](t, ctx, "document.querySelectorAll('#log .ln').length")
 	until(t, ctx, "new lines", fmt.Sprintf("document.querySelectorAll('#log .ln').length > %d + 5", before))
+	screenshot(t, ctx, "job")
 	until(t, ctx, "the job to finish, live", "document.getElementById('job-state').textContent === 'Success'")
 	if !eval[bool](t, ctx, "window.__sameDocument === true") {
 		t.Fatal("the page reloaded")
@@ -239,7 +240,6 @@ func TestBrowserLiveJobGroupsAndLineLinks(t *testing.T) {
 	if got := eval[int](t, ctx, "Array.from(document.querySelectorAll('#log .ln')).filter(e => !e.classList.contains('miss')).length"); got != 2 {
 		t.Fatalf("searching 'tick 4' shows %d lines, want 2 (tick 4, tick 40)", got)
 	}
-	screenshot(t, ctx, "job")
 	do(t, ctx, "open the run page", chromedp.Navigate(fmt.Sprintf("%s/octo/app/actions/runs/%d", h.http.URL, run.ID)), chromedp.WaitVisible(chromedp.CSS("#graph")))
 	screenshot(t, ctx, "run")
 }

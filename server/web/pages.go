@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -209,5 +208,3 @@ func (u *UI) done(w http.ResponseWriter, r *request, to string) error {
 
 // errForbidden is an action the session's token may not take.
 var errForbidden = &userError{code: http.StatusForbidden, msg: "Your token may not do that; sign in with an admin token."}
-
-var _ = errors.New

@@ -133,7 +133,6 @@ var funcs = template.FuncMap{
 		return fmt.Sprintf("%d B", n)
 	},
 	"file": func(path string) string { return path[strings.LastIndex(path, "/")+1:] },
-	"add":  func(a, b int) int { return a + b },
 	"list": func(v ...string) []string { return v },
 	"pair": func(a, b any) struct{ A, B any } { return struct{ A, B any }{a, b} },
 }
