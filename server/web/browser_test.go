@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/vermont-ci/vermont/server/store"
@@ -240,8 +242,30 @@ func TestBrowserLiveJobGroupsAndLineLinks(t *testing.T) {
 	if got := eval[int](t, ctx, "Array.from(document.querySelectorAll('#log .ln')).filter(e => !e.classList.contains('miss')).length"); got != 2 {
 		t.Fatalf("searching 'tick 4' shows %d lines, want 2 (tick 4, tick 40)", got)
 	}
-	do(t, ctx, "open the run page", chromedp.Navigate(fmt.Sprintf("%s/octo/app/actions/runs/%d", h.http.URL, run.ID)), chromedp.WaitVisible(chromedp.CSS("#graph")))
+	runURL := fmt.Sprintf("%s/octo/app/actions/runs/%d", h.http.URL, run.ID)
+	do(t, ctx, "open the run page", chromedp.Navigate(runURL), chromedp.WaitVisible(chromedp.CSS("#graph")))
 	screenshot(t, ctx, "run")
+
+	// Dark mode follows prefers-color-scheme; a phone-sized window
+	// scrolls no page sideways.
+	do(t, ctx, "prefer dark", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}}})
+		return err
+	}), chromedp.Navigate(runURL), chromedp.WaitVisible(chromedp.CSS("#graph")))
+	if bg := eval[string](t, ctx, "getComputedStyle(document.body).backgroundColor"); bg != "rgb(13, 17, 23)" {
+		t.Fatalf("dark mode background %s", bg)
+	}
+	screenshot(t, ctx, "run-dark")
+	do(t, ctx, "a phone's window", chromedp.EmulateViewport(390, 844))
+	for _, u := range []string{runURL, jobURL, h.http.URL + "/octo/app/actions/workflows/live.yml", h.http.URL + "/octo/app/settings/secrets/actions"} {
+		do(t, ctx, "open "+u, chromedp.Navigate(u), chromedp.WaitReady(chromedp.CSS("main")))
+		if w := eval[int](t, ctx, "document.documentElement.scrollWidth - window.innerWidth"); w > 0 {
+			t.Errorf("%s scrolls %d px sideways at 390 px wide", u, w)
+		}
+	}
+	do(t, ctx, "the job page on a phone", chromedp.Navigate(jobURL), chromedp.WaitReady(chromedp.CSS("main")))
+	screenshot(t, ctx, "job-phone-dark")
 }
 
 func TestBrowserCancelWithoutReload(t *testing.T) {
