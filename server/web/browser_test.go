@@ -214,6 +214,20 @@ func TestBrowserLiveJobGroupsAndLineLinks(t *testing.T) {
 	if eval[bool](t, ctx, inside) {
 		t.Fatal("the group's line shows once folded")
 	}
+	// From the keyboard: Enter on the focused group unfolds it.
+	do(t, ctx, "focus the group", chromedp.Focus(chromedp.CSS("#step-1 .grp > summary")), chromedp.KeyEvent("\r"))
+	if !eval[bool](t, ctx, inside) {
+		t.Fatal("Enter on the focused group does not unfold it")
+	}
+	// Timestamps on demand.
+	stamp := "document.querySelector('#step-1 .ln time').checkVisibility()"
+	if eval[bool](t, ctx, stamp) {
+		t.Fatal("timestamps show before they are asked for")
+	}
+	do(t, ctx, "show timestamps", chromedp.Click(chromedp.CSS("#log-times")))
+	if !eval[bool](t, ctx, stamp) || !strings.HasPrefix(eval[string](t, ctx, "document.querySelector('#step-1 .ln time').textContent"), "20") {
+		t.Fatal("timestamps do not show when asked for")
+	}
 	// ANSI colour, and the warning annotation listed and linked.
 	if got := eval[string](t, ctx, `(document.querySelector('#step-1 .f31') || {}).textContent`); got != "red text" {
 		t.Fatalf("the red ANSI text is %q", got)
