@@ -78,23 +78,24 @@ var _ Mirrors = (*mirror.Mirrors)(nil)
 
 // Server is the service. Make one with New, serve Handler, and call Run.
 type Server struct {
-	store   *store.Store
-	box     *secrets.Box
-	mirrors Mirrors
-	backend exec.Backend
-	log     *slog.Logger
-	now     func() time.Time
-	host    string
-	baseURL string
-	workers int
-	workDir string
-	secret  []byte
-	lease   time.Duration
-	poll    time.Duration
-	metrics *metrics
-	tracer  Tracer
-	events  exec.Sink
-	results *wiring.LazyResults // artifacts and caches of runs, under the data directory
+	store       *store.Store
+	box         *secrets.Box
+	mirrors     Mirrors
+	backend     exec.Backend
+	log         *slog.Logger
+	now         func() time.Time
+	host        string
+	baseURL     string
+	workers     int
+	workDir     string
+	secret      []byte
+	lease       time.Duration
+	poll        time.Duration
+	metrics     *metrics
+	tracer      Tracer
+	events      exec.Sink
+	results     *wiring.LazyResults // artifacts and caches of runs, under the data directory
+	artifactDir string              // where artifacts go: WithArtifactDir, or the data directory's
 
 	repos  map[string]*Repo // by lower-case full name
 	groups *schedule.Groups
@@ -208,7 +209,10 @@ func New(ctx context.Context, st *store.Store, box *secrets.Box, mirrors Mirrors
 		s.tracer = noTracer{}
 	}
 	s.workDir = filepath.Join(st.Dir(), "work")
-	s.results = wiring.NewLazyResults(filepath.Join(st.Dir(), "artifacts"), filepath.Join(st.Dir(), "caches"))
+	if s.artifactDir == "" {
+		s.artifactDir = filepath.Join(st.Dir(), "artifacts")
+	}
+	s.results = wiring.NewLazyResults(s.artifactDir, filepath.Join(st.Dir(), "caches"))
 	s.metrics = newMetrics(s.queueDepth)
 	for i := range repos {
 		r := repos[i]
@@ -259,8 +263,9 @@ func (s *Server) Recover(ctx context.Context) error {
 // ctx cancels them as GitHub cancels a run.
 func (s *Server) Run(ctx context.Context) error {
 	var loops sync.WaitGroup
-	loops.Add(2)
+	loops.Add(3)
 	go func() { defer loops.Done(); s.cron(ctx) }()
+	go func() { defer loops.Done(); s.hosts(ctx) }()
 	go func() { defer loops.Done(); s.retention(ctx) }()
 	s.work(ctx)
 	loops.Wait()
@@ -272,6 +277,9 @@ func (s *Server) Run(ctx context.Context) error {
 // recover concludes the runs this host (or a host whose lease lapsed)
 // left in progress, and removes their work directories.
 func (s *Server) recover(ctx context.Context) error {
+	if err := s.store.Heartbeat(ctx, s.host, s.now()); err != nil {
+		return err
+	}
 	ids, err := s.store.Abandon(ctx, s.host, "The runner has received a shutdown signal. This can happen when the runner service is stopped, or a manually started runner is canceled.")
 	if err != nil {
 		return err
@@ -315,7 +323,8 @@ func (s *Server) signal() {
 	}
 }
 
-// retention removes artifacts past their retention, hourly.
+// retention removes artifacts past their retention, and claims of cron
+// ticks older than a day, hourly.
 func (s *Server) retention(ctx context.Context) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
@@ -323,12 +332,11 @@ func (s *Server) retention(ctx context.Context) {
 		expired, err := s.store.ExpiredArtifacts(ctx)
 		if err == nil {
 			for _, a := range expired {
-				if a.Path != "" {
-					_ = os.Remove(filepath.Join(s.store.Dir(), a.Path))
-				}
+				s.removeArtifact(a.Path)
 				_ = s.store.DeleteArtifact(ctx, a.ID)
 			}
 		}
+		_ = s.store.PruneTicks(ctx, s.now().Add(-24*time.Hour))
 		select {
 		case <-ctx.Done():
 			return

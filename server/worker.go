@@ -291,12 +291,8 @@ func (s *Server) keepArtifacts(ctx context.Context, run store.Run, log *slog.Log
 		return
 	}
 	for _, a := range list {
-		rel, err := filepath.Rel(s.store.Dir(), a.Path)
-		if err != nil {
-			rel = a.Path
-		}
 		_, err = s.store.AddArtifact(context.WithoutCancel(ctx), store.Artifact{RunID: run.ID, Name: a.Name, Size: a.Size,
-			Path: filepath.ToSlash(rel), Digest: a.Digest, CreatedAt: a.Created})
+			Path: s.artifactPath(a.Path), Digest: a.Digest, CreatedAt: a.Created})
 		if err != nil && !errors.Is(err, store.ErrConflict) {
 			log.Warn("record an artifact", "artifact", a.Name, "error", err)
 		}

@@ -229,6 +229,23 @@ func (sh *Shared) Server(t testing.TB) *Server {
 	return sh.srv
 }
 
+// New starts a server of the test's own, stopped when the test ends.
+// Without PostgreSQL the test skips, or fails under CI=true.
+func New(t testing.TB) *Server {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	srv, err := Start(ctx)
+	if err != nil {
+		if errors.Is(err, ErrMissing) && !isCI() {
+			t.Skipf("pgtest: %v", err)
+		}
+		t.Fatalf("pgtest: %v", err)
+	}
+	t.Cleanup(srv.Stop)
+	return srv
+}
+
 // URL returns the URL of a new, empty database on the shared server.
 func (sh *Shared) URL(t testing.TB) string {
 	t.Helper()
