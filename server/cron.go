@@ -61,8 +61,10 @@ func (s *Server) tick(ctx context.Context, m time.Time) {
 					s.log.Warn("schedule: claim the tick", "repo", repo.FullName(), "cron", c.src, "error", err)
 					continue
 				} else if !ok {
+					s.log.Info("schedule tick taken by another host", "repo", repo.FullName(), "cron", c.src, "tick", m)
 					continue
 				}
+				s.log.Info("schedule tick claimed", "repo", repo.FullName(), "cron", c.src, "tick", m)
 				// https://docs.github.com/en/webhooks/webhook-events-and-payloads#schedule
 				payload, _ := json.Marshal(map[string]any{"schedule": c.src})
 				ev := event{name: "schedule", ref: "refs/heads/" + sw.branch, branch: sw.branch, sha: sw.sha,

@@ -550,3 +550,78 @@ func waitUntil(t testing.TB, what string, limit time.Duration, cond func() bool)
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestServeHostsCron: three hosts see the same schedule ticks; each tick
+// starts its workflows once. Two crons tick at 03:30 (one shared by two
+// workflows), so three runs, whichever host claims each tick.
+func TestServeHostsCron(t *testing.T) {
+	t.Parallel()
+	c := newCluster(t, map[string]string{
+		".github/workflows/nightly.yml": `on:
+  schedule:
+    - cron: '30 3 * * 1'
+    - cron: '30 3 * * *'
+jobs:
+  nightly:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "nightly by ${{ github.event.schedule }}"
+`,
+		".github/workflows/weekly.yml": `on:
+  schedule:
+    - cron: '30 3 * * 1'
+jobs:
+  weekly:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "weekly by ${{ github.event.schedule }}"
+`})
+	// 2026-12-07 is a Monday; each host's clock starts at 03:29:57 when
+	// it starts, so every host reaches the 03:30 tick.
+	env := []string{"VERMONT_FAKE_NOW=2026-12-07T03:29:57Z"}
+	for _, name := range []string{"host-a", "host-b", "host-c"} {
+		c.start(name, env)
+	}
+	seen := func(h *hostProc) (claimed, taken int) {
+		l := h.logs.String()
+		return strings.Count(l, `"msg":"schedule tick claimed"`), strings.Count(l, `"msg":"schedule tick taken by another host"`)
+	}
+	waitUntil(t, "every host past both ticks", 60*time.Second, func() bool {
+		for _, h := range c.hosts {
+			if cl, tk := seen(h); cl+tk < 2 {
+				return false
+			}
+		}
+		return true
+	})
+	claimedTotal := 0
+	for _, h := range c.hosts {
+		cl, tk := seen(h)
+		t.Logf("%s: claimed %d ticks, found %d taken", h.name, cl, tk)
+		claimedTotal += cl
+	}
+	if claimedTotal != 2 {
+		t.Fatalf("%d tick claims across hosts, want 2 (one per tick)", claimedTotal)
+	}
+	c.waitCompleted(3, 60*time.Second)
+	runs, err := c.st.ListRuns(context.Background(), store.RunFilter{Event: "schedule"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	for _, r := range runs {
+		var p struct {
+			Schedule string `json:"schedule"`
+		}
+		_ = json.Unmarshal(r.Payload, &p)
+		got[r.WorkflowPath+" "+p.Schedule]++
+		if r.Conclusion != store.Success {
+			t.Errorf("run %d: %s", r.ID, r.Conclusion)
+		}
+	}
+	want := map[string]int{".github/workflows/nightly.yml 30 3 * * 1": 1, ".github/workflows/nightly.yml 30 3 * * *": 1,
+		".github/workflows/weekly.yml 30 3 * * 1": 1}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("schedule runs %v, want %v", got, want)
+	}
+}
