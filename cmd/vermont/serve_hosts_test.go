@@ -625,3 +625,35 @@ jobs:
 		t.Fatalf("schedule runs %v, want %v", got, want)
 	}
 }
+
+// BenchmarkServeHosts measures runs/s of one-step runs executed by 1 and
+// by 3 `vermont serve` hosts (2 workers each) on one PostgreSQL database:
+// b.N runs are queued, the hosts started, and the rate is b.N over the
+// time from the first run's start to the last one's completion, as the
+// store records them. All hosts share this machine's cores, so the 3-host
+// figure shows what coordination costs, not what more machines add.
+//
+//	go test ./cmd/vermont -run '^$' -bench BenchmarkServeHosts -benchtime 300x
+func BenchmarkServeHosts(b *testing.B) {
+	for _, n := range []int{1, 3} {
+		b.Run(fmt.Sprintf("hosts=%d", n), func(b *testing.B) {
+			ledger := filepath.Join(b.TempDir(), "ledger")
+			c := newCluster(b, map[string]string{".github/workflows/once.yml": ledgerWorkflow(ledger)})
+			c.queue(".github/workflows/once.yml", b.N)
+			b.ResetTimer()
+			for i := range n {
+				c.start(fmt.Sprintf("host-%d", i), nil, "--workers", "2")
+			}
+			c.waitCompleted(b.N, 10*time.Minute)
+			b.StopTimer()
+			var first, last int64
+			if err := c.st.DB().QueryRow(`SELECT MIN(started_at), MAX(completed_at) FROM runs`).Scan(&first, &last); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(b.N)/time.Duration(last-first).Seconds(), "runs/s")
+			if got := readLedger(b, ledger); len(got) != b.N {
+				b.Fatalf("%d runs executed, want %d", len(got), b.N)
+			}
+		})
+	}
+}
