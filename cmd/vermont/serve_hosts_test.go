@@ -3,6 +3,7 @@
 package main
 
 import (
+	"archive/zip"
 	"bufio"
 	"bytes"
 	"context"
@@ -655,5 +656,51 @@ func BenchmarkServeHosts(b *testing.B) {
 				b.Fatalf("%d runs executed, want %d", len(got), b.N)
 			}
 		})
+	}
+}
+
+// TestServeHostsArtifacts: an artifact recorded as the hosts record one
+// kept in the shared --artifacts directory (an absolute path there) is
+// listed and downloaded through every host's API. (A run cannot upload
+// one through `vermont serve` yet: serve resolves no actions, and `run:`
+// steps get no results token, as on GitHub.)
+func TestServeHostsArtifacts(t *testing.T) {
+	t.Parallel()
+	c := newCluster(t, map[string]string{".github/workflows/once.yml": ledgerWorkflow(filepath.Join(t.TempDir(), "ledger"))})
+	id := c.queue(".github/workflows/once.yml", 1)[0]
+	c.start("host-a", nil)
+	c.start("host-b", nil)
+	c.waitCompleted(1, 90*time.Second)
+	data := filepath.Join(c.shared, "run-1", "dist.txt")
+	if err := os.MkdirAll(filepath.Dir(data), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("artifact of run %d\n", id)
+	if err := os.WriteFile(data, []byte(want), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	art, err := c.st.AddArtifact(context.Background(), store.Artifact{RunID: id, Name: "dist", Size: int64(len(want)), Path: data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range c.hosts {
+		code, body := c.api(h, "GET", fmt.Sprintf("/repos/octo/app/actions/runs/%d/artifacts", id))
+		if code != 200 || !strings.Contains(string(body), `"name":"dist"`) {
+			t.Fatalf("artifacts through %s: %d %s", h.name, code, body)
+		}
+		code, body = c.api(h, "GET", fmt.Sprintf("/repos/octo/app/actions/artifacts/%d/zip", art.ID))
+		if code != 200 {
+			t.Fatalf("download through %s: %d %s", h.name, code, body)
+		}
+		zr, err := zip.NewReader(bytes.NewReader(body), int64(len(body)))
+		if err != nil || len(zr.File) != 1 {
+			t.Fatalf("download through %s is not a one-file zip: %v", h.name, err)
+		}
+		f, _ := zr.File[0].Open()
+		content, _ := io.ReadAll(f)
+		f.Close()
+		if string(content) != want {
+			t.Fatalf("artifact through %s: %q, want %q", h.name, content, want)
+		}
 	}
 }
