@@ -113,6 +113,7 @@ type activeRun struct {
 	force     chan struct{}
 	forceOnce sync.Once
 	cancelled bool
+	lost      bool // another host concluded it: record nothing more
 }
 
 // Option configures New.

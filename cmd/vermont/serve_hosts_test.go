@@ -396,7 +396,9 @@ jobs:
           echo $! >> ` + pidFile + `
           wait
 `})
-	const lease = 3 * time.Second
+	// Long enough that a loaded machine renews in time; the bound is
+	// lease + lease/3.
+	const lease = 5 * time.Second
 	leaseFlag := []string{"--lease", lease.String(), "--workers", "2"}
 	// The first host alone takes the slow run.
 	slow := c.queue(".github/workflows/slow.yml", 1)[0]
@@ -421,7 +423,7 @@ jobs:
 		c.queue(".github/workflows/once.yml", 1)
 	}
 	var lostAfter time.Duration
-	waitUntil(t, "the killed host's run concluded", lease*3, func() bool {
+	waitUntil(t, "the killed host's run concluded", lease*4, func() bool {
 		run, err := c.st.Run(context.Background(), slow)
 		if err == nil && run.Status == store.Completed {
 			lostAfter = time.Since(killed)
@@ -702,5 +704,51 @@ func TestServeHostsArtifacts(t *testing.T) {
 		if string(content) != want {
 			t.Fatalf("artifact through %s: %q, want %q", h.name, content, want)
 		}
+	}
+}
+
+// TestServeHostsPaused: a host that stops (SIGSTOP, as a long pause or a
+// partition would) past its lease has its run concluded as lost by the
+// other; when it resumes it finds its lease gone, stops the run's
+// processes and records nothing over the conclusion.
+func TestServeHostsPaused(t *testing.T) {
+	t.Parallel()
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	c := newCluster(t, map[string]string{".github/workflows/slow.yml": `on: workflow_dispatch
+jobs:
+  slow:
+    runs-on: ubuntu-latest
+    steps:
+      - run: |
+          sleep 600 &
+          echo $! >> ` + pidFile + `
+          wait
+`})
+	const lease = 3 * time.Second
+	id := c.queue(".github/workflows/slow.yml", 1)[0]
+	a := c.start("host-a", nil, "--lease", lease.String())
+	pid := waitPIDs(t, pidFile, 1)[0]
+	t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL) })
+	c.start("host-b", nil, "--lease", lease.String())
+	if err := a.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the paused host's run concluded", lease*4, func() bool {
+		r, err := c.st.Run(context.Background(), id)
+		return err == nil && r.Status == store.Completed
+	})
+	if err := a.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "host-a to stop the run", lease*4, func() bool {
+		return strings.Contains(a.logs.String(), "another host concluded it as lost")
+	})
+	waitUntil(t, "the run's process to end", 30*time.Second, func() bool { return syscall.Kill(pid, 0) != nil })
+	r, _ := c.st.Run(context.Background(), id)
+	if r.Conclusion != store.Failure {
+		t.Fatalf("run after host-a resumed: %+v", r)
+	}
+	if _, ok := a.completed()[id]; ok {
+		t.Fatal("host-a recorded a conclusion of a run concluded as lost")
 	}
 }

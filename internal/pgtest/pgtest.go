@@ -86,7 +86,14 @@ func Start(ctx context.Context) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "vermont-pgtest-")
+	// Under /tmp rather than $TMPDIR: the server's account must reach
+	// it (a root-only $TMPDIR would stop nobody), and a unix socket's
+	// path must stay under 108 bytes.
+	base := ""
+	if fi, err := os.Stat("/tmp"); err == nil && fi.IsDir() {
+		base = "/tmp"
+	}
+	dir, err := os.MkdirTemp(base, "vermont-pgtest-")
 	if err != nil {
 		return nil, err
 	}
@@ -120,7 +127,10 @@ func (s *Server) start(ctx context.Context, bin string) error {
 	// Only the unix socket, in the private directory; durable settings
 	// are PostgreSQL's defaults, so figures measured on it are honest.
 	s.cmd = exec.Command(filepath.Join(bin, "postgres"), "-D", data, "-k", s.socket, "-p", strconv.Itoa(s.port),
-		"-c", "listen_addresses=", "-c", "max_connections=300", "-c", "shared_buffers=64MB")
+		"-c", "listen_addresses=", "-c", "max_connections=300", "-c", "shared_buffers=64MB",
+		// No parallel query: its dynamic shared memory lives in /dev/shm,
+		// which containers keep small.
+		"-c", "max_parallel_workers_per_gather=0")
 	s.cmd.Stdout, s.cmd.Stderr = logf, logf
 	asRunner(s.cmd)
 	if err := s.cmd.Start(); err != nil {
