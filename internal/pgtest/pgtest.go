@@ -77,6 +77,8 @@ type Server struct {
 	cmd    *exec.Cmd
 	done   chan error
 	dbs    atomic.Int64
+
+	stopOnce sync.Once
 }
 
 // Start initialises a cluster in a new temporary directory and starts
@@ -190,9 +192,12 @@ func (s *Server) NewDatabase(ctx context.Context) (string, error) {
 	return s.url(name), nil
 }
 
-// Stop stops the server (fast shutdown) and removes its directory.
-func (s *Server) Stop() {
-	if s.cmd != nil && s.cmd.Process != nil {
+// Stop stops the server (fast shutdown) and removes its directory. Calls
+// after the first do nothing.
+func (s *Server) Stop() { s.stopOnce.Do(s.stop) }
+
+func (s *Server) stop() {
+	if s.cmd != nil && s.cmd.Process != nil && s.done != nil {
 		_ = s.cmd.Process.Signal(os.Interrupt)
 		select {
 		case <-s.done:
