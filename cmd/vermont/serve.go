@@ -122,6 +122,11 @@ func openStore(ctx context.Context, data, database string) (*store.Store, error)
 }
 
 func serve(ctx context.Context, o serveOptions, log *slog.Logger) error {
+	if o.database != "" && os.Getenv(secrets.KeyEnv) == "" {
+		// A key file per data directory would differ per host: secrets
+		// stored through one host could not be read on another.
+		return errors.New("with --database every host needs the same service key: set VERMONT_SECRET_KEY (32 bytes, base64) on each")
+	}
 	st, err := openStore(ctx, o.data, o.database)
 	if err != nil {
 		return err

@@ -7,6 +7,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -22,6 +24,7 @@ import (
 	"time"
 
 	"github.com/vermont-ci/vermont/internal/pgtest"
+	"github.com/vermont-ci/vermont/server/secrets"
 	"github.com/vermont-ci/vermont/server/store"
 )
 
@@ -82,6 +85,7 @@ type cluster struct {
 	sha    string // its main branch
 	shared string // the shared artifact directory
 	token  string
+	key    string       // VERMONT_SECRET_KEY, the same on every host
 	st     *store.Store // the test's own connection
 	repoID int64
 	hosts  []*hostProc
@@ -149,8 +153,29 @@ func newCluster(tb testing.TB, files map[string]string) *cluster {
 		tb.Fatal(err)
 	}
 	c.repoID = r.ID
+	// Every host has the same service key; a secret stored once is read
+	// by whichever host runs the run (ledgerWorkflow checks it).
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		tb.Fatal(err)
+	}
+	c.key = base64.StdEncoding.EncodeToString(raw)
+	box, err := secrets.New(raw)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	nonce, sealed, err := box.Encrypt(secrets.RowContext(r.ID, "SHARED"), []byte(sharedSecret))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := c.st.PutSecret(context.Background(), store.Secret{RepoID: r.ID, Name: "SHARED", Ciphertext: sealed, Nonce: nonce}); err != nil {
+		tb.Fatal(err)
+	}
 	return c
 }
+
+// sharedSecret is the repository secret SHARED's value.
+const sharedSecret = "shared-by-every-host"
 
 // start starts host name with its own data directory.
 func (c *cluster) start(name string, env []string, args ...string) *hostProc {
@@ -159,7 +184,7 @@ func (c *cluster) start(name string, env []string, args ...string) *hostProc {
 	all := append([]string{"serve", "--data", c.tb.TempDir(), "--database", c.db, "--host", name,
 		"--artifacts", c.shared, "--listen", "127.0.0.1:0", "--repo", "octo/app=" + c.bare}, args...)
 	cmd := osexec.Command(bin, all...)
-	cmd.Env = append(os.Environ(), append([]string{"VERMONT_WEBHOOK_SECRET=" + "hosts-test"}, env...)...)
+	cmd.Env = append(os.Environ(), append([]string{"VERMONT_WEBHOOK_SECRET=" + "hosts-test", "VERMONT_SECRET_KEY=" + c.key}, env...)...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		c.tb.Fatal(err)
@@ -294,14 +319,17 @@ func tail(s string, n int) string {
 	return s
 }
 
-// ledgerWorkflow appends "run_id attempt" to ledger for each execution.
+// ledgerWorkflow appends "run_id attempt" to ledger for each execution,
+// once it has checked that the host decrypted the secret SHARED.
 func ledgerWorkflow(ledger string) string {
 	return `on: workflow_dispatch
 jobs:
   once:
     runs-on: ubuntu-latest
     steps:
-      - run: echo "${{ github.run_id }} ${{ github.run_attempt }}" >> ` + ledger + `
+      - run: |
+          [ "${{ secrets.SHARED }}" = "` + sharedSecret + `" ] || { echo "secret SHARED not decrypted"; exit 1; }
+          echo "${{ github.run_id }} ${{ github.run_attempt }}" >> ` + ledger + `
 `
 }
 
@@ -673,6 +701,9 @@ func TestServeHostsArtifacts(t *testing.T) {
 	c.start("host-a", nil)
 	c.start("host-b", nil)
 	c.waitCompleted(1, 90*time.Second)
+	if r, err := c.st.Run(context.Background(), id); err != nil || r.Conclusion != store.Success {
+		t.Fatalf("run %+v %v:\n%s", r, err, c.runLog(c.hosts[0], id))
+	}
 	data := filepath.Join(c.shared, "run-1", "dist.txt")
 	if err := os.MkdirAll(filepath.Dir(data), 0o755); err != nil {
 		t.Fatal(err)
@@ -750,5 +781,39 @@ jobs:
 	}
 	if _, ok := a.completed()[id]; ok {
 		t.Fatal("host-a recorded a conclusion of a run concluded as lost")
+	}
+}
+
+// TestServeDatabaseFlags: --database without a shared service key, or
+// with something other than a postgres:// URL, is a clear error; a
+// password in the URL is not in it.
+func TestServeDatabaseFlags(t *testing.T) {
+	t.Parallel()
+	bin := hostBinary(t)
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "VERMONT_SECRET_KEY=") && !strings.HasPrefix(kv, "VERMONT_DATABASE=") {
+			env = append(env, kv)
+		}
+	}
+	for _, tt := range []struct {
+		args []string
+		env  []string
+		want string
+	}{
+		{[]string{"serve", "--database", "postgres://ci:pw-1234@127.0.0.1:1/v"}, nil, "VERMONT_SECRET_KEY"},
+		{[]string{"serve", "--database", "mysql://ci:pw-1234@127.0.0.1:1/v"}, []string{"VERMONT_SECRET_KEY=" + base64.StdEncoding.EncodeToString(make([]byte, 32))}, "postgres:// or postgresql:// URL"},
+		{[]string{"serve"}, []string{"VERMONT_DATABASE=postgres://ci:pw-1234@127.0.0.1:1/v?connect_timeout=2", "VERMONT_SECRET_KEY=" + base64.StdEncoding.EncodeToString(make([]byte, 32))}, "postgres database \"v\" on 127.0.0.1:1"},
+		{[]string{"token", "create", "--database", "postgres://ci:pw-1234@127.0.0.1:1/v?connect_timeout=2", "x"}, nil, "postgres database \"v\" on 127.0.0.1:1"},
+	} {
+		cmd := osexec.Command(bin, append(tt.args, "--data", t.TempDir())...)
+		if tt.args[0] == "serve" {
+			cmd.Args = append(cmd.Args, "--listen", "127.0.0.1:0")
+		}
+		cmd.Env = append(append([]string{}, env...), tt.env...)
+		out, err := cmd.CombinedOutput()
+		if err == nil || !strings.Contains(string(out), tt.want) || strings.Contains(string(out), "pw-1234") {
+			t.Errorf("vermont %v: %v, output %q; want an error with %q and no password", tt.args, err, out, tt.want)
+		}
 	}
 }
