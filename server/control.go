@@ -43,8 +43,19 @@ func (c control) Cancel(ctx context.Context, run store.Run, force bool) error {
 		s.log.Info("run cancel requested from its host", "run_id", run.ID, "host", fresh.LeaseHost, "force", force)
 		return nil
 	}
-	if err := s.store.CompleteRun(ctx, run.ID, store.Cancelled); err != nil {
+	ok, err := s.store.CancelQueued(ctx, run.ID)
+	if err != nil {
 		return err
+	}
+	if !ok {
+		// Claimed (here or by another host) since it was read.
+		if s.cancelLocal(run.ID, force) {
+			return nil
+		}
+		if err := s.store.RequestCancel(ctx, run.ID, force); err != nil {
+			return err
+		}
+		return nil
 	}
 	s.metrics.runs.WithLabelValues(string(store.Cancelled)).Inc()
 	s.report(ctx, fresh, store.Cancelled)

@@ -152,3 +152,29 @@ func (s *Store) PruneTicks(ctx context.Context, before time.Time) error {
 	}
 	return nil
 }
+
+// CancelQueued concludes run id as cancelled if it is still queued, and
+// reports whether it was: a host may have claimed it since it was read,
+// and then the cancel is that host's to carry out (RequestCancel).
+func (s *Store) CancelQueued(ctx context.Context, id int64) (bool, error) {
+	now := nanos(s.now())
+	done := false
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE runs SET status = ?, conclusion = ?, completed_at = ?, updated_at = ?
+			WHERE id = ? AND status = ?`, Completed, Cancelled, now, now, id, Queued)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		done = true
+		_, err = tx.ExecContext(ctx, `UPDATE attempts SET status = ?, conclusion = ?, completed_at = ?
+			WHERE run_id = ? AND number = (SELECT attempt FROM runs WHERE id = ?)`, Completed, Cancelled, now, id, id)
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("store: cancel queued run %d: %w", id, err)
+	}
+	return done, nil
+}

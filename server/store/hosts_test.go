@@ -304,3 +304,37 @@ func testClaimAcrossStores(t *testing.T) {
 		t.Fatalf("%d runs succeeded (%v), want %d", n, err, runs)
 	}
 }
+
+func TestCancelQueued(t *testing.T) { eachBackend(t, testCancelQueued) }
+
+func testCancelQueued(t *testing.T) {
+	ctx := context.Background()
+	s, _ := open(t)
+	r := repo(t, s)
+	a, err := s.CreateRun(ctx, store.NewRun{RepoID: r.ID, WorkflowPath: "ci.yml", Event: "push"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.CreateRun(ctx, store.NewRun{RepoID: r.ID, WorkflowPath: "ci.yml", Event: "push"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := s.CancelQueued(ctx, a.ID); err != nil || !ok {
+		t.Fatalf("cancel of a queued run: %v, %v", ok, err)
+	}
+	got, _ := s.Run(ctx, a.ID)
+	att, _ := s.Attempt(ctx, a.ID, 1)
+	if got.Status != store.Completed || got.Conclusion != store.Cancelled || att.Conclusion != store.Cancelled {
+		t.Fatalf("cancelled run %+v, attempt %+v", got, att)
+	}
+	// Claimed in between: the cancel is the host's to do.
+	if claimed, err := s.ClaimRun(ctx, "a", time.Minute); err != nil || claimed.ID != b.ID {
+		t.Fatalf("claim: %+v %v", claimed, err)
+	}
+	if ok, err := s.CancelQueued(ctx, b.ID); err != nil || ok {
+		t.Fatalf("cancel of a claimed run as queued: %v, %v", ok, err)
+	}
+	if got, _ := s.Run(ctx, b.ID); got.Status != store.InProgress {
+		t.Fatalf("claimed run changed: %+v", got)
+	}
+}
