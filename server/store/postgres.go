@@ -61,7 +61,7 @@ func openPostgres(ctx context.Context, url string) (*sql.DB, error) {
 		return nil, errors.New("store: the PostgreSQL URL does not parse (want postgres://user:password@host:port/database)")
 	}
 	where := fmt.Sprintf("postgres database %q on %s:%d", cfg.Database, cfg.Host, cfg.Port)
-	db := sql.OpenDB(rewriteConnector{stdlib.GetConnector(*cfg)})
+	db := sql.OpenDB(rewriteConnector{inner: stdlib.GetConnector(*cfg), cache: &sync.Map{}})
 	// Enough connections for the workers, log writers and the API; a
 	// PostgreSQL server allows 100 by default, shared by every host.
 	db.SetMaxOpenConns(20)
@@ -83,8 +83,13 @@ func redact(err error, password string) error {
 }
 
 // rewriteConnector hands out connections whose queries have their ?
-// placeholders rewritten to PostgreSQL's $1, $2, ….
-type rewriteConnector struct{ inner driver.Connector }
+// placeholders rewritten to PostgreSQL's $1, $2, …. The rewrites are
+// cached: the store's queries are a fixed set (a RunFilter's few
+// combinations included).
+type rewriteConnector struct {
+	inner driver.Connector
+	cache *sync.Map // query → rewritten query
+}
 
 func (c rewriteConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	conn, err := c.inner.Connect(ctx)
@@ -96,43 +101,49 @@ func (c rewriteConnector) Connect(ctx context.Context) (driver.Conn, error) {
 		conn.Close()
 		return nil, fmt.Errorf("store: pgx returned a %T connection", conn)
 	}
-	return rewriteConn{sc}, nil
+	return rewriteConn{Conn: sc, cache: c.cache}, nil
 }
 
 func (c rewriteConnector) Driver() driver.Driver { return c.inner.Driver() }
 
 // rewriteConn is pgx's connection (every optional interface of it
 // promoted) with the query-taking methods rewriting placeholders.
-type rewriteConn struct{ *stdlib.Conn }
+type rewriteConn struct {
+	*stdlib.Conn
+	cache *sync.Map
+}
+
+// rewrite is placeholders(q), cached.
+func (c rewriteConn) rewrite(q string) string {
+	if v, ok := c.cache.Load(q); ok {
+		return v.(string)
+	}
+	out := placeholders(q)
+	c.cache.Store(q, out)
+	return out
+}
 
 func (c rewriteConn) Prepare(query string) (driver.Stmt, error) {
-	return c.Conn.Prepare(placeholders(query))
+	return c.Conn.Prepare(c.rewrite(query))
 }
 
 func (c rewriteConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
-	return c.Conn.PrepareContext(ctx, placeholders(query))
+	return c.Conn.PrepareContext(ctx, c.rewrite(query))
 }
 
 func (c rewriteConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	return c.Conn.ExecContext(ctx, placeholders(query), args)
+	return c.Conn.ExecContext(ctx, c.rewrite(query), args)
 }
 
 func (c rewriteConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	return c.Conn.QueryContext(ctx, placeholders(query), args)
+	return c.Conn.QueryContext(ctx, c.rewrite(query), args)
 }
-
-// rewritten caches placeholders' results: the store's queries are a
-// fixed set (a RunFilter's few combinations included).
-var rewritten sync.Map
 
 // placeholders rewrites each ? outside string literals, quoted
 // identifiers and comments to $1, $2, … in order.
 func placeholders(q string) string {
 	if !strings.Contains(q, "?") {
 		return q
-	}
-	if v, ok := rewritten.Load(q); ok {
-		return v.(string)
 	}
 	var b strings.Builder
 	b.Grow(len(q) + 16)
@@ -173,9 +184,7 @@ func placeholders(q string) string {
 			b.WriteByte(c)
 		}
 	}
-	out := b.String()
-	rewritten.Store(q, out)
-	return out
+	return b.String()
 }
 
 // migrationLock is the advisory lock key hosts hold while migrating, so
