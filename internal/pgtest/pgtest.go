@@ -129,7 +129,7 @@ func (s *Server) start(ctx context.Context, bin string) error {
 	// Only the unix socket, in the private directory; durable settings
 	// are PostgreSQL's defaults, so figures measured on it are honest.
 	s.cmd = exec.Command(filepath.Join(bin, "postgres"), "-D", data, "-k", s.socket, "-p", strconv.Itoa(s.port),
-		"-c", "listen_addresses=", "-c", "max_connections=300", "-c", "shared_buffers=64MB",
+		"-c", "listen_addresses=", "-c", "max_connections=150", "-c", "shared_buffers=32MB",
 		// No parallel query: its dynamic shared memory lives in /dev/shm,
 		// which containers keep small.
 		"-c", "max_parallel_workers_per_gather=0")
