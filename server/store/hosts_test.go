@@ -338,3 +338,67 @@ func testCancelQueued(t *testing.T) {
 		t.Fatalf("claimed run changed: %+v", got)
 	}
 }
+
+// BenchmarkClaimComplete measures queued runs claimed and completed per
+// second on PostgreSQL by 1 and by 3 stores (hosts' connection pools),
+// 2 claimers each, without running anything: what the queue itself costs.
+//
+//	go test ./server/store -run '^$' -bench ClaimComplete -benchtime 2000x
+func BenchmarkClaimComplete(b *testing.B) {
+	for _, hosts := range []int{1, 3} {
+		b.Run(fmt.Sprintf("postgres/hosts=%d", hosts), func(b *testing.B) {
+			ctx := context.Background()
+			url := pg.URL(b)
+			first, err := store.Open(ctx, b.TempDir(), store.WithDatabase(url))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer first.Close()
+			r := repo(b, first)
+			for range b.N {
+				if _, err := first.CreateRun(ctx, store.NewRun{RepoID: r.ID, WorkflowPath: "ci.yml", Event: "push"}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			stores := []*store.Store{first}
+			for range hosts - 1 {
+				s, err := store.Open(ctx, b.TempDir(), store.WithDatabase(url))
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer s.Close()
+				stores = append(stores, s)
+			}
+			b.ResetTimer()
+			var wg sync.WaitGroup
+			for h, s := range stores {
+				for range 2 {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						for {
+							run, err := s.ClaimRun(ctx, fmt.Sprint("host-", h), time.Minute)
+							if errors.Is(err, store.ErrNoRun) {
+								return
+							}
+							if err != nil {
+								b.Error(err)
+								return
+							}
+							if err := s.CompleteRun(ctx, run.ID, store.Success); err != nil {
+								b.Error(err)
+								return
+							}
+						}
+					}()
+				}
+			}
+			wg.Wait()
+			b.StopTimer()
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "runs/s")
+			if n, _ := first.CountRuns(ctx, store.RunFilter{Status: string(store.Success)}); n != b.N {
+				b.Fatalf("%d runs completed, want %d", n, b.N)
+			}
+		})
+	}
+}
