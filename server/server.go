@@ -78,24 +78,25 @@ var _ Mirrors = (*mirror.Mirrors)(nil)
 
 // Server is the service. Make one with New, serve Handler, and call Run.
 type Server struct {
-	store       *store.Store
-	box         *secrets.Box
-	mirrors     Mirrors
-	backend     exec.Backend
-	log         *slog.Logger
-	now         func() time.Time
-	host        string
-	baseURL     string
-	workers     int
-	workDir     string
-	secret      []byte
-	lease       time.Duration
-	poll        time.Duration
-	metrics     *metrics
-	tracer      Tracer
-	events      exec.Sink
-	results     *wiring.LazyResults // artifacts and caches of runs, under the data directory
-	artifactDir string              // where artifacts go: WithArtifactDir, or the data directory's
+	store   *store.Store
+	box     *secrets.Box
+	mirrors Mirrors
+	backend exec.Backend
+	log     *slog.Logger
+	now     func() time.Time
+	host    string
+	baseURL string
+	workers int
+	workDir string
+	secret  []byte
+	lease   time.Duration
+	poll    time.Duration
+	metrics *metrics
+	tracer  Tracer
+	events  exec.Sink
+	results *wiring.LazyResults // artifacts and caches of runs, under the data directory
+
+	artifactDir string // where artifacts go: WithArtifactDir, or the data directory's
 
 	repos  map[string]*Repo // by lower-case full name
 	groups *schedule.Groups
