@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -401,4 +402,39 @@ func BenchmarkClaimComplete(b *testing.B) {
 			}
 		})
 	}
+}
+
+// FuzzPlaceholders: the rewrite never panics, changes nothing without a
+// ?, and turns each ? it rewrites into the next $n, keeping the rest.
+func FuzzPlaceholders(f *testing.F) {
+	for _, seed := range []string{"SELECT ?", "a = '?' AND b = ?", `"q?" -- ?` + "\n?", "/* ? */ ?", "'", "/*", "--", "??"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, q string) {
+		out := store.Placeholders(q)
+		if !strings.Contains(q, "?") {
+			if out != q {
+				t.Fatalf("%q rewritten to %q", q, out)
+			}
+			return
+		}
+		// Undo: each $n, n = 1, 2, …, back to ? restores the input when
+		// the input had no $ of its own.
+		if strings.Contains(q, "$") {
+			return
+		}
+		back, n := out, 0
+		for {
+			n++
+			p := "$" + strconv.Itoa(n)
+			i := strings.Index(back, p)
+			if i < 0 {
+				break
+			}
+			back = back[:i] + "?" + back[i+len(p):]
+		}
+		if back != q {
+			t.Fatalf("%q → %q → %q", q, out, back)
+		}
+	})
 }
