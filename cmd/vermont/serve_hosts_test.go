@@ -357,7 +357,7 @@ func readLedger(tb testing.TB, ledger string) map[int64]int {
 
 // TestServeHostsShareQueue: three hosts on one database and 300 queued
 // runs: every run executes exactly once (the ledger its step appends to),
-// succeeds, and is completed by one host; every host takes a share.
+// succeeds, and is completed by one host.
 func TestServeHostsShareQueue(t *testing.T) {
 	t.Parallel()
 	ledger := filepath.Join(t.TempDir(), "ledger")
@@ -386,9 +386,8 @@ func TestServeHostsShareQueue(t *testing.T) {
 	by := map[int64]string{}
 	for _, h := range c.hosts {
 		done := h.completed()
-		if len(done) == 0 {
-			t.Errorf("host %s completed no run", h.name)
-		}
+		// Usually about a third each; not asserted: a host that starts
+		// late on a loaded machine may find the backlog gone.
 		t.Logf("%s completed %d runs", h.name, len(done))
 		for id := range done {
 			if prev, ok := by[id]; ok {
