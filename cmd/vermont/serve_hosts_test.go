@@ -606,9 +606,10 @@ jobs:
     steps:
       - run: echo "weekly by ${{ github.event.schedule }}"
 `})
-	// 2026-12-07 is a Monday; each host's clock starts at 03:29:57 when
-	// it starts, so every host reaches the 03:30 tick.
-	env := []string{"VERMONT_FAKE_NOW=2026-12-07T03:29:57Z"}
+	// 2026-12-07 is a Monday; each host's clock starts at 03:29:50 when
+	// it starts, so every host, even one slow to start on a loaded
+	// machine, is running by the 03:30 tick.
+	env := []string{"VERMONT_FAKE_NOW=2026-12-07T03:29:50Z"}
 	for _, name := range []string{"host-a", "host-b", "host-c"} {
 		c.start(name, env)
 	}
