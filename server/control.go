@@ -24,18 +24,7 @@ var _ api.Control = control{}
 // still run; force stops those too. A queued one concludes at once.
 func (c control) Cancel(ctx context.Context, run store.Run, force bool) error {
 	s := c.s
-	s.mu.Lock()
-	active := s.running[run.ID]
-	if active != nil {
-		active.cancelled = true
-	}
-	s.mu.Unlock()
-	if active != nil {
-		active.cancel()
-		if force {
-			active.forceOnce.Do(func() { close(active.force) })
-		}
-		s.log.Info("run cancelled", "run_id", run.ID, "force", force)
+	if s.cancelLocal(run.ID, force) {
 		return nil
 	}
 	fresh, err := s.store.Run(ctx, run.ID)
@@ -46,12 +35,27 @@ func (c control) Cancel(ctx context.Context, run store.Run, force bool) error {
 	case store.Completed:
 		return fmt.Errorf("run %d is completed: %w", run.ID, store.ErrConflict)
 	case store.InProgress:
-		// Held by another host: its lease lapses and it is concluded
-		// there, or by recovery.
-		return fmt.Errorf("run %d is running on %s: %w", run.ID, fresh.LeaseHost, store.ErrConflict)
+		// Held by another host sharing the database: it reads the request
+		// within its poll interval and cancels the run there.
+		if err := s.store.RequestCancel(ctx, run.ID, force); err != nil {
+			return err
+		}
+		s.log.Info("run cancel requested from its host", "run_id", run.ID, "host", fresh.LeaseHost, "force", force)
+		return nil
 	}
-	if err := s.store.CompleteRun(ctx, run.ID, store.Cancelled); err != nil {
+	ok, err := s.store.CancelQueued(ctx, run.ID)
+	if err != nil {
 		return err
+	}
+	if !ok {
+		// Claimed (here or by another host) since it was read.
+		if s.cancelLocal(run.ID, force) {
+			return nil
+		}
+		if err := s.store.RequestCancel(ctx, run.ID, force); err != nil {
+			return err
+		}
+		return nil
 	}
 	s.metrics.runs.WithLabelValues(string(store.Cancelled)).Inc()
 	s.report(ctx, fresh, store.Cancelled)

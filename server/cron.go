@@ -31,9 +31,15 @@ func (s *Server) cron(ctx context.Context) {
 // tick starts the scheduled workflows due at minute m.
 func (s *Server) tick(ctx context.Context, m time.Time) {
 	for _, repo := range s.repos {
+		claimed := map[string]bool{} // the crons of this repository started
+		dbRepo, err := s.store.Repository(ctx, repo.Owner, repo.Name)
+		if err != nil {
+			s.log.Warn("schedule: repository", "repo", repo.FullName(), "error", err)
+			continue
+		}
 		// Fetched each minute: a plain git upstream sends no webhook when
 		// the default branch moves.
-		err := s.mirrors.Fetch(ctx, repo.FullName(), repo.Remote)
+		err = s.mirrors.Fetch(ctx, repo.FullName(), repo.Remote)
 		var wfs []scheduledWorkflow
 		if err == nil {
 			wfs, err = s.scheduled(ctx, repo)
@@ -44,9 +50,21 @@ func (s *Server) tick(ctx context.Context, m time.Time) {
 		}
 		for _, sw := range wfs {
 			for _, c := range sw.crons {
-				if !c.cron.Matches(m) {
+				if !c.cron.Matches(m) || claimed[c.src] {
 					continue
 				}
+				// One host of those sharing the database starts the tick;
+				// queue starts every workflow with this cron, so the
+				// claim is per repository, cron and minute.
+				claimed[c.src] = true
+				if ok, err := s.store.ClaimTick(ctx, dbRepo.ID, c.src, m, s.host); err != nil {
+					s.log.Warn("schedule: claim the tick", "repo", repo.FullName(), "cron", c.src, "error", err)
+					continue
+				} else if !ok {
+					s.log.Info("schedule tick taken by another host", "repo", repo.FullName(), "cron", c.src, "tick", m)
+					continue
+				}
+				s.log.Info("schedule tick claimed", "repo", repo.FullName(), "cron", c.src, "tick", m)
 				// https://docs.github.com/en/webhooks/webhook-events-and-payloads#schedule
 				payload, _ := json.Marshal(map[string]any{"schedule": c.src})
 				ev := event{name: "schedule", ref: "refs/heads/" + sw.branch, branch: sw.branch, sha: sw.sha,

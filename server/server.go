@@ -96,6 +96,8 @@ type Server struct {
 	events  exec.Sink
 	results *wiring.LazyResults // artifacts and caches of runs, under the data directory
 
+	artifactDir string // where artifacts go: WithArtifactDir, or the data directory's
+
 	repos  map[string]*Repo // by lower-case full name
 	groups *schedule.Groups
 	wake   chan struct{}
@@ -112,6 +114,7 @@ type activeRun struct {
 	force     chan struct{}
 	forceOnce sync.Once
 	cancelled bool
+	lost      bool // another host concluded it: record nothing more
 }
 
 // Option configures New.
@@ -208,7 +211,10 @@ func New(ctx context.Context, st *store.Store, box *secrets.Box, mirrors Mirrors
 		s.tracer = noTracer{}
 	}
 	s.workDir = filepath.Join(st.Dir(), "work")
-	s.results = wiring.NewLazyResults(filepath.Join(st.Dir(), "artifacts"), filepath.Join(st.Dir(), "caches"))
+	if s.artifactDir == "" {
+		s.artifactDir = filepath.Join(st.Dir(), "artifacts")
+	}
+	s.results = wiring.NewLazyResults(s.artifactDir, filepath.Join(st.Dir(), "caches"))
 	s.metrics = newMetrics(s.queueDepth)
 	for i := range repos {
 		r := repos[i]
@@ -259,8 +265,9 @@ func (s *Server) Recover(ctx context.Context) error {
 // ctx cancels them as GitHub cancels a run.
 func (s *Server) Run(ctx context.Context) error {
 	var loops sync.WaitGroup
-	loops.Add(2)
+	loops.Add(3)
 	go func() { defer loops.Done(); s.cron(ctx) }()
+	go func() { defer loops.Done(); s.hosts(ctx) }()
 	go func() { defer loops.Done(); s.retention(ctx) }()
 	s.work(ctx)
 	loops.Wait()
@@ -272,6 +279,9 @@ func (s *Server) Run(ctx context.Context) error {
 // recover concludes the runs this host (or a host whose lease lapsed)
 // left in progress, and removes their work directories.
 func (s *Server) recover(ctx context.Context) error {
+	if err := s.store.Heartbeat(ctx, s.host, s.now()); err != nil {
+		return err
+	}
 	ids, err := s.store.Abandon(ctx, s.host, "The runner has received a shutdown signal. This can happen when the runner service is stopped, or a manually started runner is canceled.")
 	if err != nil {
 		return err
@@ -315,7 +325,8 @@ func (s *Server) signal() {
 	}
 }
 
-// retention removes artifacts past their retention, hourly.
+// retention removes artifacts past their retention, and claims of cron
+// ticks older than a day, hourly.
 func (s *Server) retention(ctx context.Context) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
@@ -323,12 +334,11 @@ func (s *Server) retention(ctx context.Context) {
 		expired, err := s.store.ExpiredArtifacts(ctx)
 		if err == nil {
 			for _, a := range expired {
-				if a.Path != "" {
-					_ = os.Remove(filepath.Join(s.store.Dir(), a.Path))
-				}
+				s.removeArtifact(a.Path)
 				_ = s.store.DeleteArtifact(ctx, a.ID)
 			}
 		}
+		_ = s.store.PruneTicks(ctx, s.now().Add(-24*time.Hour))
 		select {
 		case <-ctx.Done():
 			return

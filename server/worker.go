@@ -80,7 +80,12 @@ func (s *Server) execute(parent context.Context, run store.Run) {
 	if active.cancelled {
 		conclusion = store.Cancelled
 	}
+	lost := active.lost
 	s.mu.Unlock()
+	if lost {
+		log.Warn("run stopped; another host concluded it as lost")
+		return
+	}
 	// Recorded even when the service is stopping: the run is over.
 	done := context.WithoutCancel(ctx)
 	if err := s.store.CompleteRun(done, run.ID, conclusion); err != nil {
@@ -103,7 +108,20 @@ func (s *Server) keepLease(ctx context.Context, id int64, log *slog.Logger) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := s.store.RenewLease(ctx, id, s.host, s.lease); err != nil && ctx.Err() == nil {
+			err := s.store.RenewLease(ctx, id, s.host, s.lease)
+			if errors.Is(err, store.ErrNotFound) && ctx.Err() == nil {
+				// Another host concluded the run as lost (this host
+				// missed renewals for a lease): it is over, stop it here.
+				log.Warn("run was concluded as lost by another host; stopping it", "error", err)
+				s.mu.Lock()
+				if a := s.running[id]; a != nil {
+					a.lost = true
+				}
+				s.mu.Unlock()
+				s.cancelLocal(id, true)
+				return
+			}
+			if err != nil && ctx.Err() == nil {
 				log.Warn("renew the run's lease", "error", err)
 			}
 		}
@@ -291,12 +309,8 @@ func (s *Server) keepArtifacts(ctx context.Context, run store.Run, log *slog.Log
 		return
 	}
 	for _, a := range list {
-		rel, err := filepath.Rel(s.store.Dir(), a.Path)
-		if err != nil {
-			rel = a.Path
-		}
 		_, err = s.store.AddArtifact(context.WithoutCancel(ctx), store.Artifact{RunID: run.ID, Name: a.Name, Size: a.Size,
-			Path: filepath.ToSlash(rel), Digest: a.Digest, CreatedAt: a.Created})
+			Path: s.artifactPath(a.Path), Digest: a.Digest, CreatedAt: a.Created})
 		if err != nil && !errors.Is(err, store.ErrConflict) {
 			log.Warn("record an artifact", "artifact", a.Name, "error", err)
 		}

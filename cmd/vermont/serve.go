@@ -44,14 +44,18 @@ func runServe(ctx context.Context, args []string, io stdio) int {
 	config := fs.String("config", "", "YAML `file` of repositories (see package server's Config)")
 	baseURL := fs.String("base-url", "", "the service's external `URL` (default: from --listen)")
 	workers := fs.Int("workers", 0, "runs executed at once (default: the number of CPUs)")
+	database := fs.String("database", "", "PostgreSQL `URL` (postgres://…) of the store, shared by several hosts (default: SQLite under --data)")
+	host := fs.String("host", "", "this host's `name` in run leases; unique per process on one --database (default: the hostname)")
+	lease := fs.Duration("lease", time.Minute, "how long a run's lease and this host's heartbeat last unrenewed before other hosts conclude its runs as lost")
+	artifacts := fs.String("artifacts", "", "`dir` for run artifacts, shared by the hosts of one --database (default: under --data)")
 	var repos multiFlag
 	fs.Var(&repos, "repo", "`OWNER/NAME=GIT_URL` to build (repeatable); GIT_URL is anything git fetches")
 	fs.Usage = func() {
-		fmt.Fprintln(io.err, "usage: vermont serve --data DIR --listen ADDR [--tls-cert FILE --tls-key FILE] [--repo OWNER/NAME=GIT_URL ...] [--config FILE]\n"+
+		fmt.Fprintln(io.err, "usage: vermont serve --data DIR [--database postgres://… --host NAME --artifacts DIR] --listen ADDR [--tls-cert FILE --tls-key FILE] [--repo OWNER/NAME=GIT_URL ...] [--config FILE]\n"+
 			"       vermont serve notify --url URL --repo OWNER/NAME   (from a bare repository's post-receive hook)\n\n"+
 			"Runs workflows on pushes, pull requests, schedules and dispatches, keeps them, and serves\n"+
 			"GitHub's REST API under /api/v3, a web interface at /, POST /webhook, GET /health and GET /metrics.\n"+
-			"Environment: VERMONT_WEBHOOK_SECRET (the default webhook secret), VERMONT_SECRET_KEY,\n"+
+			"Environment: VERMONT_WEBHOOK_SECRET (the default webhook secret), VERMONT_SECRET_KEY, VERMONT_DATABASE (--database),\n"+
 			"OTEL_EXPORTER_OTLP_ENDPOINT (traces).\n\nflags:")
 		fs.PrintDefaults()
 	}
@@ -88,8 +92,12 @@ func runServe(ctx context.Context, args []string, io stdio) int {
 	if *baseURL != "" {
 		cfg.BaseURL = *baseURL
 	}
+	if *database == "" {
+		*database = os.Getenv("VERMONT_DATABASE") // keeps a password off the command line
+	}
 	log := slog.New(slog.NewJSONHandler(io.err, nil))
-	if err := serve(ctx, serveOptions{data: *data, listen: *listen, cert: *cert, key: *key, cfg: cfg, workers: *workers}, log); err != nil {
+	if err := serve(ctx, serveOptions{data: *data, listen: *listen, cert: *cert, key: *key, cfg: cfg, workers: *workers,
+		database: *database, host: *host, lease: *lease, artifacts: *artifacts}, log); err != nil {
 		fmt.Fprintf(io.err, "vermont serve: %v\n", err)
 		return 1
 	}
@@ -100,10 +108,27 @@ type serveOptions struct {
 	data, listen, cert, key string
 	cfg                     server.Config
 	workers                 int
+	database, host          string // PostgreSQL URL; lease name
+	lease                   time.Duration
+	artifacts               string
+}
+
+// openStore opens the SQLite store under data, or the PostgreSQL one
+// database names.
+func openStore(ctx context.Context, data, database string) (*store.Store, error) {
+	if database == "" {
+		return store.Open(ctx, data)
+	}
+	return store.Open(ctx, data, store.WithDatabase(database))
 }
 
 func serve(ctx context.Context, o serveOptions, log *slog.Logger) error {
-	st, err := store.Open(ctx, o.data)
+	if o.database != "" && os.Getenv(secrets.KeyEnv) == "" {
+		// A key file per data directory would differ per host: secrets
+		// stored through one host could not be read on another.
+		return errors.New("with --database every host needs the same service key: set VERMONT_SECRET_KEY (32 bytes, base64) on each")
+	}
+	st, err := openStore(ctx, o.data, o.database)
 	if err != nil {
 		return err
 	}
@@ -142,7 +167,13 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger) error {
 		_ = shutdown(sctx)
 	}()
 	opts := []server.Option{server.WithTracer(server.TracerOf(tp)), server.WithLogger(log), server.WithBaseURL(o.cfg.BaseURL), server.WithWorkers(o.workers),
-		server.WithWebhookSecret([]byte(os.Getenv("VERMONT_WEBHOOK_SECRET")))}
+		server.WithWebhookSecret([]byte(os.Getenv("VERMONT_WEBHOOK_SECRET"))), server.WithLease(o.lease)}
+	if o.host != "" {
+		opts = append(opts, server.WithHost(o.host))
+	}
+	if o.artifacts != "" {
+		opts = append(opts, server.WithArtifactDir(o.artifacts))
+	}
 	if now, ok, err := fakeClock(os.Getenv("VERMONT_FAKE_NOW")); err != nil {
 		return err
 	} else if ok {
@@ -296,12 +327,13 @@ func deliver(ctx context.Context, url, event string, payload any, secret []byte)
 // stores only its hash.
 func runToken(ctx context.Context, args []string, io stdio) int {
 	if len(args) == 0 || args[0] != "create" {
-		fmt.Fprintln(io.err, "usage: vermont token create --data DIR NAME [--scope read|write|admin]")
+		fmt.Fprintln(io.err, "usage: vermont token create --data DIR [--database URL] NAME [--scope read|write|admin]")
 		return 2
 	}
 	fs := flag.NewFlagSet("token create", flag.ContinueOnError)
 	fs.SetOutput(io.err)
 	data := fs.String("data", "vermont-data", "the service's data `dir`")
+	database := fs.String("database", "", "the service's PostgreSQL `URL`, when it has one (vermont serve --database)")
 	scope := fs.String("scope", "read", "what the token may do: read, write or admin")
 	if code, ok := parseFlags(fs, reorder(args[1:], fs)); !ok {
 		return code
@@ -310,12 +342,15 @@ func runToken(ctx context.Context, args []string, io stdio) int {
 		fmt.Fprintln(io.err, "vermont token create: want one NAME")
 		return 2
 	}
+	if *database == "" {
+		*database = os.Getenv("VERMONT_DATABASE")
+	}
 	sc, err := token.ParseScope(*scope)
 	if err != nil {
 		fmt.Fprintf(io.err, "vermont token create: %v\n", err)
 		return 2
 	}
-	st, err := store.Open(ctx, *data)
+	st, err := openStore(ctx, *data, *database)
 	if err != nil {
 		fmt.Fprintf(io.err, "vermont token create: %v\n", err)
 		return 1

@@ -134,7 +134,8 @@ type pkgCheck struct {
 // requiredPackages are the Debian packages the tests use: containerd, runc
 // and a static busybox for the containerd tests; git and node for actions;
 // gh, the GitHub CLI that server/api's TestGH drives; chromium, the
-// browser server/web's tests drive.
+// browser server/web's tests drive; postgresql, whose initdb and postgres
+// the PostgreSQL tests start privately (internal/pgtest).
 func requiredPackages() []pkgCheck {
 	onPath := func(bin string) func() bool {
 		return func() bool { _, err := exec.LookPath(bin); return err == nil }
@@ -148,7 +149,15 @@ func requiredPackages() []pkgCheck {
 		{pkg: "npm", present: onPath("npm")},
 		{pkg: "gh", present: onPath("gh")},
 		{pkg: "chromium", present: onPath("chromium")},
+		{pkg: "postgresql", present: postgresInstalled},
 	}
+}
+
+// postgresInstalled reports whether Debian's PostgreSQL server binaries
+// are there (they are not on PATH).
+func postgresInstalled() bool {
+	m, _ := filepath.Glob("/usr/lib/postgresql/*/bin/initdb")
+	return len(m) > 0
 }
 
 // staticBusybox reports whether /bin/busybox is a static binary (a dynamic

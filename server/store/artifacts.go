@@ -56,6 +56,9 @@ func (s *Store) AddArtifact(ctx context.Context, a Artifact) (Artifact, error) {
 // isUniqueViolation reports whether err is a UNIQUE or PRIMARY KEY
 // constraint failure; SQLite and PostgreSQL both say "unique" in it.
 func isUniqueViolation(err error) bool {
+	if isPgUniqueViolation(err) {
+		return true
+	}
 	msg := strings.ToLower(err.Error())
 	return strings.Contains(msg, "unique") || strings.Contains(msg, "primary key")
 }

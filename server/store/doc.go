@@ -4,19 +4,25 @@
 // tables the GitHub-compatible API owns (tokens, secrets, variables).
 //
 // The database is an embedded SQLite file (modernc.org/sqlite, no cgo)
-// under the service's data directory, in WAL mode. Its schema is a list of
+// under the service's data directory, in WAL mode, or a PostgreSQL
+// database (WithDatabase, through pgx's database/sql driver) that several
+// `vermont serve` hosts share (hosts.go: heartbeats, lost hosts' runs,
+// cron ticks claimed once, cancel requests). Its schema is a list of
 // numbered SQL migrations embedded in the package and recorded in a
 // schema_migrations table; Open applies the missing ones in one
 // transaction. The SQL is written for database/sql with ? placeholders and
 // statements PostgreSQL accepts too (INSERT … ON CONFLICT … RETURNING,
 // BIGINT times in Unix nanoseconds); what is SQLite's own (the DSN, its
 // pragmas, INTEGER PRIMARY KEY ids, the migrations directory) lives in
-// sqlite.go, so a PostgreSQL implementation replaces that file's parts.
+// sqlite.go; PostgreSQL's (the ? → $n rewrite, BIGINT identity ids, BYTEA,
+// its migrations directory, numbered as SQLite's) in postgres.go.
 //
 // Runs move queued → in_progress → completed. A host takes a queued run
-// with ClaimRun, which records the host and a lease; a host that dies stops
-// renewing its lease, and Abandon concludes its runs as GitHub concludes a
-// job whose runner was lost.
+// with ClaimRun, which records the host and a lease (on PostgreSQL the
+// queued row is chosen FOR UPDATE SKIP LOCKED, so each run goes to exactly
+// one host); a host that dies stops renewing its lease and heartbeat, and
+// Abandon (at its own restart) or AbandonLost (from any other host)
+// concludes its runs as GitHub concludes a job whose runner was lost.
 //
 // Log lines are stored in chunks of consecutive lines of one step
 // (LogWriter): a chunk is committed every FlushInterval or FlushLines lines,

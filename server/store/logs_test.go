@@ -37,7 +37,9 @@ func texts(lines []store.LogLine) []string {
 	return out
 }
 
-func TestLogWriterBatches(t *testing.T) {
+func TestLogWriterBatches(t *testing.T) { eachBackend(t, testLogWriterBatches) }
+
+func testLogWriterBatches(t *testing.T) {
 	ctx := context.Background()
 	// A long interval: only the line count and explicit flushes commit.
 	s, _ := open(t, store.WithLogFlush(time.Hour, 3))
@@ -134,7 +136,9 @@ func TestLogWriterBatches(t *testing.T) {
 	}
 }
 
-func TestLogWriterInterval(t *testing.T) {
+func TestLogWriterInterval(t *testing.T) { eachBackend(t, testLogWriterInterval) }
+
+func testLogWriterInterval(t *testing.T) {
 	ctx := context.Background()
 	s, _ := open(t, store.WithLogFlush(20*time.Millisecond, 1000))
 	j := newJob(t, s)

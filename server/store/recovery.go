@@ -17,8 +17,8 @@ func (s *Store) Abandon(ctx context.Context, host, message string) ([]int64, err
 	now := s.now()
 	var ids []int64
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT id FROM runs WHERE status = ? AND (lease_host = ? OR lease_until < ?)`,
-			InProgress, host, nanos(now))
+		rows, err := tx.QueryContext(ctx, `SELECT id FROM runs WHERE status = ? AND (lease_host = ? OR lease_until < ?)
+			ORDER BY id`+s.claimLock(), InProgress, host, nanos(now))
 		if err != nil {
 			return err
 		}

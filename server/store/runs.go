@@ -253,19 +253,54 @@ func (s *Store) CountRuns(ctx context.Context, f RunFilter) (int, error) {
 // run in progress, marking it (and its latest attempt) in progress with a
 // lease until now+lease. It returns ErrNoRun when there is none.
 func (s *Store) ClaimRun(ctx context.Context, host string, lease time.Duration) (Run, error) {
+	for range 8 {
+		run, err := s.claimRun(ctx, host, lease)
+		if !errors.Is(err, errGroupTaken) {
+			return run, err
+		}
+		// Another host started a run of the same concurrency group at
+		// the same moment; the next try sees it and passes over the group.
+	}
+	return Run{}, ErrNoRun
+}
+
+// errGroupTaken is claimRun's answer when, on PostgreSQL, another host's
+// concurrent claim took a run of the same concurrency group.
+var errGroupTaken = errors.New("concurrency group taken")
+
+func (s *Store) claimRun(ctx context.Context, host string, lease time.Duration) (Run, error) {
 	now := s.now()
-	var id int64
+	var id, repoID int64
+	var group string
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `UPDATE runs SET status = ?, lease_host = ?, lease_until = ?,
-				started_at = ?, updated_at = ?
+				started_at = ?, updated_at = ?, cancel_requested = 0
 			WHERE id = (SELECT id FROM runs AS q WHERE q.status = ?
 				AND (q.concurrency = '' OR NOT EXISTS (SELECT 1 FROM runs AS g
 					WHERE g.repo_id = q.repo_id AND g.concurrency = q.concurrency AND g.status = ?))
-				ORDER BY q.id LIMIT 1`+claimLock+`)
-			RETURNING id`,
-			InProgress, host, nanos(now.Add(lease)), nanos(now), nanos(now), Queued, InProgress).Scan(&id)
+				ORDER BY q.id LIMIT 1`+s.claimLock()+`)
+			RETURNING id, repo_id, concurrency`,
+			InProgress, host, nanos(now.Add(lease)), nanos(now), nanos(now), Queued, InProgress).Scan(&id, &repoID, &group)
 		if err != nil {
 			return err
+		}
+		if s.pg && group != "" {
+			// Under READ COMMITTED the NOT EXISTS above cannot see another
+			// host's uncommitted claim in the same group. Claims of one
+			// group take turns on an advisory lock, held to commit, and
+			// look again once they hold it.
+			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext(?))`,
+				fmt.Sprintf("vermont-group/%d/%s", repoID, group)); err != nil {
+				return err
+			}
+			var others int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM runs WHERE repo_id = ? AND concurrency = ?
+				AND status = ? AND id <> ?`, repoID, group, InProgress, id).Scan(&others); err != nil {
+				return err
+			}
+			if others > 0 {
+				return errGroupTaken
+			}
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE attempts SET status = ?, started_at = ?
 			WHERE run_id = ? AND number = (SELECT attempt FROM runs WHERE id = ?)`, InProgress, nanos(now), id, id)
@@ -273,6 +308,9 @@ func (s *Store) ClaimRun(ctx context.Context, host string, lease time.Duration) 
 	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return Run{}, ErrNoRun
+	}
+	if errors.Is(err, errGroupTaken) {
+		return Run{}, err
 	}
 	if err != nil {
 		return Run{}, fmt.Errorf("store: claim run: %w", err)
@@ -327,7 +365,7 @@ func (s *Store) NewAttempt(ctx context.Context, id int64, actor string, failedOn
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `UPDATE runs SET attempt = attempt + 1, status = ?, conclusion = '',
 				actor = CASE WHEN ? = '' THEN actor ELSE ? END,
-				started_at = 0, completed_at = 0, updated_at = ?
+				started_at = 0, completed_at = 0, updated_at = ?, cancel_requested = 0
 			WHERE id = ? AND status = ? RETURNING attempt`, Queued, actor, actor, now, id, Completed).Scan(&number)
 		if errors.Is(err, sql.ErrNoRows) {
 			var st Status

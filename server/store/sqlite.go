@@ -35,10 +35,10 @@ type migration struct {
 
 // migrations are the embedded SQL files in version order. They are parsed
 // once; a malformed name is a build mistake, caught by the package's tests.
-var migrations = mustLoadMigrations()
+var migrations = mustLoad(migrationFS, "migrations/sqlite")
 
-func mustLoadMigrations() []migration {
-	ms, err := loadMigrations(migrationFS, "migrations/sqlite")
+func mustLoad(fsys fs.FS, dir string) []migration {
+	ms, err := loadMigrations(fsys, dir)
 	if err != nil {
 		panic(err)
 	}
@@ -105,14 +105,21 @@ func openSQLite(ctx context.Context, dir string) (*sql.DB, error) {
 	return db, nil
 }
 
-// migrate applies migrations 1…upTo that the database lacks, all in one
-// transaction: a failed migration leaves the database as it was.
-func migrate(ctx context.Context, db *sql.DB, upTo int) error {
+// migrate applies migrations ms[:upTo] that the database lacks, all in
+// one transaction: a failed migration leaves the database as it was. On
+// PostgreSQL the transaction first takes an advisory lock, so hosts
+// starting together migrate one after the other.
+func migrate(ctx context.Context, db *sql.DB, ms []migration, upTo int, pg bool) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: migrate: %w", err)
 	}
 	defer tx.Rollback()
+	if pg {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(?)`, int64(migrationLock)); err != nil {
+			return fmt.Errorf("store: migrate: %w", err)
+		}
+	}
 	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version    BIGINT PRIMARY KEY,
 		applied_at BIGINT NOT NULL)`); err != nil {
@@ -122,10 +129,10 @@ func migrate(ctx context.Context, db *sql.DB, upTo int) error {
 	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&have); err != nil {
 		return fmt.Errorf("store: migrate: %w", err)
 	}
-	if have > len(migrations) {
-		return fmt.Errorf("store: database schema version %d is newer than this Vermont's %d", have, len(migrations))
+	if have > len(ms) {
+		return fmt.Errorf("store: database schema version %d is newer than this Vermont's %d", have, len(ms))
 	}
-	for _, m := range migrations[min(have, upTo):upTo] {
+	for _, m := range ms[min(have, upTo):upTo] {
 		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 			return fmt.Errorf("store: migration %s: %w", m.name, err)
 		}
@@ -136,11 +143,16 @@ func migrate(ctx context.Context, db *sql.DB, upTo int) error {
 	return tx.Commit()
 }
 
-// claimLock ends ClaimRun's choice of a queued run. SQLite's write lock
-// (taken by _txlock=immediate) already serialises claims; PostgreSQL's is
-// " FOR UPDATE SKIP LOCKED", so hosts sharing a database skip each
-// other's rows.
-const claimLock = ""
+// claimLock ends ClaimRun's (and Abandon's) choice of rows. SQLite's
+// write lock (taken by _txlock=immediate) already serialises claims;
+// PostgreSQL's is " FOR UPDATE SKIP LOCKED", so hosts sharing a database
+// skip each other's rows.
+func (s *Store) claimLock() string {
+	if s.pg {
+		return " FOR UPDATE SKIP LOCKED"
+	}
+	return ""
+}
 
 // pageSize is the page size of a new database. Log chunks are large blobs
 // spread over overflow pages, each written to the WAL and again at

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 )
 
@@ -34,6 +35,8 @@ type Store struct {
 	flush     time.Duration
 	lines     int
 	codec     codec
+	url       string // the PostgreSQL database, or "" for SQLite in dir
+	pg        bool
 }
 
 // Option configures Open.
@@ -78,7 +81,8 @@ func WithLogFlush(interval time.Duration, lines int) Option {
 }
 
 // Open opens the database in dir (creating dir and the database if
-// needed) and applies the migrations it lacks.
+// needed), or the PostgreSQL database WithDatabase names, and applies the
+// migrations it lacks.
 func Open(ctx context.Context, dir string, opts ...Option) (*Store, error) {
 	s := &Store{dir: dir}
 	for _, o := range opts {
@@ -100,11 +104,24 @@ func Open(ctx context.Context, dir string, opts ...Option) (*Store, error) {
 		return nil, err
 	}
 	s.codec = c
-	db, err := openSQLite(ctx, dir)
+	var db *sql.DB
+	ms := migrations
+	if s.url != "" {
+		if dir == "" {
+			return nil, fmt.Errorf("store: no data directory")
+		}
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("store: create data dir: %w", err)
+		}
+		s.pg, ms = true, pgMigrations
+		db, err = openPostgres(ctx, s.url)
+	} else {
+		db, err = openSQLite(ctx, dir)
+	}
 	if err != nil {
 		return nil, err
 	}
-	if err := migrate(ctx, db, len(migrations)); err != nil {
+	if err := migrate(ctx, db, ms, len(ms), s.pg); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -118,7 +135,11 @@ func (s *Store) Close() error {
 	return s.db.Close()
 }
 
-// Dir is the directory the database lives in.
+// Postgres reports whether the store is on PostgreSQL (shared by hosts).
+func (s *Store) Postgres() bool { return s.pg }
+
+// Dir is the data directory: the SQLite database's, and the host's own
+// files' (mirrors, work directories) with PostgreSQL.
 func (s *Store) Dir() string { return s.dir }
 
 // DB is the underlying database, for a package that keeps its own tables

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -12,6 +13,7 @@ import (
 	"testing/fstest"
 	"time"
 
+	"github.com/vermont-ci/vermont/internal/pgtest"
 	"github.com/vermont-ci/vermont/server/store"
 )
 
@@ -28,15 +30,54 @@ func (c *clock) add(d time.Duration) {
 	c.mu.Unlock()
 }
 
+// pg is the private PostgreSQL server the postgres subtests use.
+var pg pgtest.Shared
+
+func TestMain(m *testing.M) { os.Exit(pg.Main(m)) }
+
+// eachBackend runs f as a subtest per backend: "sqlite" and "postgres".
+// open reads which one from the subtest's name.
+func eachBackend(t *testing.T, f func(t *testing.T)) {
+	t.Run("sqlite", f)
+	t.Run("postgres", f)
+}
+
+// databases maps a test's data directory to its PostgreSQL URL, for
+// reopen.
+var databases sync.Map
+
+// open opens a new store: SQLite in a temporary directory, or, in a
+// "postgres" subtest of eachBackend, a new database on the private
+// PostgreSQL server.
 func open(t testing.TB, opts ...store.Option) (*store.Store, string) {
 	t.Helper()
 	dir := t.TempDir()
+	if strings.HasSuffix(t.Name(), "/postgres") || strings.Contains(t.Name(), "/postgres/") {
+		url := pg.URL(t)
+		databases.Store(dir, url)
+		opts = append(opts, store.WithDatabase(url))
+	}
 	s, err := store.Open(context.Background(), dir, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
 	return s, dir
+}
+
+// reopen opens the store open made in dir again.
+func reopen(t testing.TB, dir string) *store.Store {
+	t.Helper()
+	var opts []store.Option
+	if url, ok := databases.Load(dir); ok {
+		opts = append(opts, store.WithDatabase(url.(string)))
+	}
+	s, err := store.Open(context.Background(), dir, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }
 
 func repo(t testing.TB, s *store.Store) store.Repository {
@@ -79,8 +120,8 @@ func TestMigrateOldSchema(t *testing.T) {
 		t.Fatalf("migration 2 not applied: %v", err)
 	}
 	var versions int
-	if err := s.DB().QueryRow(`SELECT COUNT(*) FROM schema_migrations`).Scan(&versions); err != nil || versions != 2 {
-		t.Fatalf("schema_migrations has %d rows (%v), want 2", versions, err)
+	if err := s.DB().QueryRow(`SELECT COUNT(*) FROM schema_migrations`).Scan(&versions); err != nil || versions != store.SQLiteMigrations {
+		t.Fatalf("schema_migrations has %d rows (%v), want %d", versions, err, store.SQLiteMigrations)
 	}
 	// Opening again applies nothing and fails nothing.
 	s.Close()
@@ -127,7 +168,9 @@ func TestLoadMigrations(t *testing.T) {
 	}
 }
 
-func TestRunNumbersPerWorkflow(t *testing.T) {
+func TestRunNumbersPerWorkflow(t *testing.T) { eachBackend(t, testRunNumbersPerWorkflow) }
+
+func testRunNumbersPerWorkflow(t *testing.T) {
 	ctx := context.Background()
 	s, _ := open(t)
 	r := repo(t, s)
@@ -160,7 +203,9 @@ func equal[T comparable](a, b []T) bool {
 	return true
 }
 
-func TestListRunsFilters(t *testing.T) {
+func TestListRunsFilters(t *testing.T) { eachBackend(t, testListRunsFilters) }
+
+func testListRunsFilters(t *testing.T) {
 	ctx := context.Background()
 	c := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	s, _ := open(t, store.WithClock(c.now))
@@ -237,7 +282,9 @@ func TestListRunsFilters(t *testing.T) {
 	}
 }
 
-func TestClaimRun(t *testing.T) {
+func TestClaimRun(t *testing.T) { eachBackend(t, testClaimRun) }
+
+func testClaimRun(t *testing.T) {
 	ctx := context.Background()
 	c := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	s, _ := open(t, store.WithClock(c.now))
@@ -288,7 +335,9 @@ func TestClaimRun(t *testing.T) {
 	}
 }
 
-func TestNewAttempt(t *testing.T) {
+func TestNewAttempt(t *testing.T) { eachBackend(t, testNewAttempt) }
+
+func testNewAttempt(t *testing.T) {
 	ctx := context.Background()
 	s, _ := open(t)
 	r := repo(t, s)
@@ -339,7 +388,9 @@ func TestNewAttempt(t *testing.T) {
 	}
 }
 
-func TestAbandon(t *testing.T) {
+func TestAbandon(t *testing.T) { eachBackend(t, testAbandon) }
+
+func testAbandon(t *testing.T) {
 	ctx := context.Background()
 	c := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	s, _ := open(t, store.WithClock(c.now))
@@ -421,7 +472,9 @@ func TestAbandon(t *testing.T) {
 	}
 }
 
-func TestArtifacts(t *testing.T) {
+func TestArtifacts(t *testing.T) { eachBackend(t, testArtifacts) }
+
+func testArtifacts(t *testing.T) {
 	ctx := context.Background()
 	c := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	s, _ := open(t, store.WithClock(c.now), store.WithArtifactRetention(24*time.Hour))
@@ -462,7 +515,9 @@ func TestArtifacts(t *testing.T) {
 	}
 }
 
-func TestSeeDeliveryAcrossRestart(t *testing.T) {
+func TestSeeDeliveryAcrossRestart(t *testing.T) { eachBackend(t, testSeeDeliveryAcrossRestart) }
+
+func testSeeDeliveryAcrossRestart(t *testing.T) {
 	ctx := context.Background()
 	s, dir := open(t)
 	for _, tt := range []struct {
@@ -475,11 +530,7 @@ func TestSeeDeliveryAcrossRestart(t *testing.T) {
 		}
 	}
 	s.Close()
-	s2, err := store.Open(ctx, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s2.Close()
+	s2 := reopen(t, dir)
 	if fresh, err := s2.SeeDelivery(ctx, "d-2"); err != nil || fresh {
 		t.Fatalf("after restart, d-2 fresh=%v (%v): replay not caught", fresh, err)
 	}
@@ -491,7 +542,9 @@ func TestSeeDeliveryAcrossRestart(t *testing.T) {
 	}
 }
 
-func TestAPITables(t *testing.T) {
+func TestAPITables(t *testing.T) { eachBackend(t, testAPITables) }
+
+func testAPITables(t *testing.T) {
 	ctx := context.Background()
 	s, _ := open(t)
 	r := repo(t, s)
