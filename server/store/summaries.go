@@ -5,23 +5,12 @@ import (
 	"fmt"
 )
 
-// The job_summaries table is created on first use rather than by a
-// numbered migration, so that it adds to any schema without renumbering
-// the migrations other changes add; its statement is portable SQL.
-const summariesTable = `CREATE TABLE IF NOT EXISTS job_summaries (
-	job_id   BIGINT PRIMARY KEY,
-	markdown TEXT NOT NULL)`
-
 // PutSummary records a job's step summary (GITHUB_STEP_SUMMARY, the
 // Markdown its steps wrote, masked), replacing one recorded before.
 func (s *Store) PutSummary(ctx context.Context, jobID int64, markdown string) error {
-	if _, err := s.db.ExecContext(ctx, summariesTable); err != nil {
-		return fmt.Errorf("store: summaries: %w", err)
-	}
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM job_summaries WHERE job_id = ?`, jobID); err != nil {
-		return fmt.Errorf("store: summary of job %d: %w", jobID, err)
-	}
-	if _, err := s.db.ExecContext(ctx, `INSERT INTO job_summaries (job_id, markdown) VALUES (?, ?)`, jobID, markdown); err != nil {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO job_summaries (job_id, markdown) VALUES (?, ?)
+		ON CONFLICT (job_id) DO UPDATE SET markdown = excluded.markdown`, jobID, markdown)
+	if err != nil {
 		return fmt.Errorf("store: summary of job %d: %w", jobID, err)
 	}
 	return nil
@@ -30,9 +19,6 @@ func (s *Store) PutSummary(ctx context.Context, jobID int64, markdown string) er
 // Summaries returns the step summaries of a run's attempt by job id; jobs
 // without one are absent.
 func (s *Store) Summaries(ctx context.Context, runID, attempt int64) (map[int64]string, error) {
-	if _, err := s.db.ExecContext(ctx, summariesTable); err != nil {
-		return nil, fmt.Errorf("store: summaries: %w", err)
-	}
 	rows, err := s.db.QueryContext(ctx, `SELECT s.job_id, s.markdown FROM job_summaries s JOIN jobs j ON j.id = s.job_id
 		WHERE j.run_id = ? AND j.attempt = ?`, runID, attempt)
 	if err != nil {
