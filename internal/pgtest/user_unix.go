@@ -41,5 +41,5 @@ func asRunner(cmd *exec.Cmd) {
 	}
 	setDeathSignal(attr)
 	cmd.SysProcAttr = attr
-	cmd.Dir = os.TempDir()
+	cmd.Dir = "/" // readable by any account, unlike a private $TMPDIR
 }
