@@ -187,6 +187,12 @@ func (c *Cluster) StartAPIServer(ctx context.Context) error {
 		"--service-cluster-ip-range=10.96.0.0/16",
 		"--endpoint-reconciler-type=none",
 		"--enable-priority-and-fairness=false",
+		// Debian's etcd (3.4.23) lacks the watch progress requests that
+		// streaming lists need, so the API server cannot serve them; with
+		// the gate on it accepts the request and then ends the watch with
+		// an error, and every informer stalls until it relists. Off, it
+		// refuses sendInitialEvents and clients fall back to LIST+WATCH.
+		"--feature-gates=WatchList=false",
 		"--profiling=false")
 	if err != nil {
 		return err
