@@ -204,14 +204,17 @@ func (c *Cluster) StartAPIServer(ctx context.Context) error {
 	return nil
 }
 
-// StopAPIServer stops kube-apiserver; etcd, kwok and their state stay.
+// StopAPIServer kills kube-apiserver, as a crash would (its graceful
+// shutdown takes its time over open watches); etcd, kwok and their state
+// stay.
 func (c *Cluster) StopAPIServer() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.apiserver == nil {
 		return errors.New("kubetest: kube-apiserver not running")
 	}
-	c.apiserver.stop()
+	_ = c.apiserver.cmd.Process.Kill()
+	<-c.apiserver.done
 	c.apiserver = nil
 	return nil
 }
