@@ -2,7 +2,9 @@ package kubetest
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -10,7 +12,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-var shared Shared
+var (
+	shared Shared
+	runs   atomic.Int64
+)
 
 func TestMain(m *testing.M) {
 	code := m.Run()
@@ -50,18 +55,22 @@ func testPod(name, image string) *corev1.Pod {
 func TestPodPhases(t *testing.T) {
 	c := shared.Get(t)
 	ctx := context.Background()
-	pods := c.Client.CoreV1().Pods("default")
+	ns := fmt.Sprintf("phases-%d", runs.Add(1))
+	if err := c.Namespace(ctx, ns); err != nil {
+		t.Fatal(err)
+	}
+	pods := c.Client.CoreV1().Pods(ns)
 	if _, err := pods.Create(ctx, testPod("ok", "busybox"), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	pod := waitPod(t, c, "default", "ok", "Running", func(p *corev1.Pod) bool { return p.Status.Phase == corev1.PodRunning })
+	pod := waitPod(t, c, ns, "ok", "Running", func(p *corev1.Pod) bool { return p.Status.Phase == corev1.PodRunning })
 	if pod.Spec.NodeName != NodeName {
 		t.Errorf("node = %q, want %q", pod.Spec.NodeName, NodeName)
 	}
-	if err := c.Exit(ctx, "default", "ok", 7); err != nil {
+	if err := c.Exit(ctx, ns, "ok", 7); err != nil {
 		t.Fatal(err)
 	}
-	pod = waitPod(t, c, "default", "ok", "Failed", func(p *corev1.Pod) bool { return p.Status.Phase == corev1.PodFailed })
+	pod = waitPod(t, c, ns, "ok", "Failed", func(p *corev1.Pod) bool { return p.Status.Phase == corev1.PodFailed })
 	if got := pod.Status.ContainerStatuses[0].State.Terminated; got == nil || got.ExitCode != 7 {
 		t.Errorf("terminated = %+v, want exit code 7", got)
 	}
@@ -69,7 +78,7 @@ func TestPodPhases(t *testing.T) {
 	if _, err := pods.Create(ctx, testPod("bad", BadImage), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	pod = waitPod(t, c, "default", "bad", "ImagePullBackOff", func(p *corev1.Pod) bool {
+	pod = waitPod(t, c, ns, "bad", "ImagePullBackOff", func(p *corev1.Pod) bool {
 		return len(p.Status.ContainerStatuses) == 1 && p.Status.ContainerStatuses[0].State.Waiting != nil &&
 			p.Status.ContainerStatuses[0].State.Waiting.Reason == "ImagePullBackOff"
 	})
@@ -91,7 +100,7 @@ func TestPodPhases(t *testing.T) {
 	if _, err := pods.Create(ctx, testPod("after-restart", "busybox"), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	waitPod(t, c, "default", "after-restart", "Running after an API server restart", func(p *corev1.Pod) bool { return p.Status.Phase == corev1.PodRunning })
+	waitPod(t, c, ns, "after-restart", "Running after an API server restart", func(p *corev1.Pod) bool { return p.Status.Phase == corev1.PodRunning })
 	deadline := time.Now().Add(time.Minute)
 	for {
 		list, err := pods.List(ctx, metav1.ListOptions{})

@@ -48,7 +48,7 @@ func (b *backoffLog) max() int {
 
 type poolEnv struct {
 	env
-	runners *vmtest.Runners
+	runners  *vmtest.Runners
 	stateDir string
 	backoff  *backoffLog
 }
