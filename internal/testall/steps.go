@@ -133,7 +133,8 @@ type pkgCheck struct {
 
 // requiredPackages are the Debian packages the tests use: containerd, runc
 // and a static busybox for the containerd tests; git and node for actions;
-// gh, the GitHub CLI that server/api's TestGH drives.
+// gh, the GitHub CLI that server/api's TestGH drives; etcd for the
+// Kubernetes test cluster (internal/kubetest).
 func requiredPackages() []pkgCheck {
 	onPath := func(bin string) func() bool {
 		return func() bool { _, err := exec.LookPath(bin); return err == nil }
@@ -146,6 +147,7 @@ func requiredPackages() []pkgCheck {
 		{pkg: "nodejs", present: onPath("node")},
 		{pkg: "npm", present: onPath("npm")},
 		{pkg: "gh", present: onPath("gh")},
+		{pkg: "etcd-server", present: onPath("etcd")}, // internal/kubetest's control plane
 	}
 }
 
