@@ -78,3 +78,12 @@ func ci() bool {
 	v := strings.ToLower(os.Getenv("CI"))
 	return v == "true" || v == "1"
 }
+
+// ForTest starts a cluster of the test's own, stopped when the test ends,
+// with Shared's rules for missing components.
+func ForTest(t testing.TB) *Cluster {
+	t.Helper()
+	s := &Shared{}
+	t.Cleanup(s.Close)
+	return s.Get(t)
+}
