@@ -24,6 +24,7 @@ type secrets struct {
 	saPub, saKey      string // service-account token signing keys
 	tokenFile         string // static bearer tokens
 	token             string // the admin's bearer token
+	userToken         string // User's bearer token (no groups: RBAC grants it nothing by itself)
 }
 
 // writeSecrets generates a self-signed serving certificate for 127.0.0.1,
@@ -67,9 +68,9 @@ func writeSecrets(dir string) (secrets, error) {
 	if err != nil {
 		return s, err
 	}
-	var tok [16]byte
+	var tok [32]byte
 	_, _ = rand.Read(tok[:])
-	s.token = hex.EncodeToString(tok[:])
+	s.token, s.userToken = hex.EncodeToString(tok[:16]), hex.EncodeToString(tok[16:])
 	files := []struct {
 		path string
 		data []byte
@@ -78,7 +79,7 @@ func writeSecrets(dir string) (secrets, error) {
 		{s.keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})},
 		{s.saKey, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(sa)})},
 		{s.saPub, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: saPub})},
-		{s.tokenFile, []byte(fmt.Sprintf("%s,kubetest-admin,kubetest-admin,system:masters\n", s.token))},
+		{s.tokenFile, []byte(fmt.Sprintf("%s,kubetest-admin,kubetest-admin,system:masters\n%s,%s,%s\n", s.token, s.userToken, User, User))},
 	}
 	for _, f := range files {
 		if err := os.WriteFile(f.path, f.data, 0o600); err != nil {
@@ -88,8 +89,8 @@ func writeSecrets(dir string) (secrets, error) {
 	return s, nil
 }
 
-// kubeconfig renders a kubeconfig for server with the admin token.
-func (s secrets) kubeconfig(server string) []byte {
+// kubeconfig renders a kubeconfig for server with token.
+func (s secrets) kubeconfig(server, token string) []byte {
 	return []byte(fmt.Sprintf(`apiVersion: v1
 kind: Config
 clusters:
@@ -108,5 +109,5 @@ contexts:
     user: kubetest-admin
     namespace: default
 current-context: kubetest
-`, server, b64(s.caPEM), s.token))
+`, server, b64(s.caPEM), token))
 }

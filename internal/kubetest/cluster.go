@@ -49,6 +49,9 @@ const (
 	ExitCodeAnnotation = "kubetest.vermont.dev/exit-code"
 	// NodeName is the cluster's one (kwok) Node.
 	NodeName = "kwok-node-0"
+	// User is an authenticated user with no permissions of its own, for
+	// tests of what a provider does without them (grant some with RBAC).
+	User = "kubetest-user"
 )
 
 //go:embed stages.yaml
@@ -59,6 +62,8 @@ type Cluster struct {
 	// Kubeconfig is the path of a kubeconfig for the admin (a
 	// system:masters bearer token), context "kubetest".
 	Kubeconfig string
+	// UserKubeconfig is the same for User.
+	UserKubeconfig string
 	// Config and Client talk to the API server as the admin.
 	Config *rest.Config
 	Client kubernetes.Interface
@@ -125,7 +130,11 @@ func Start(ctx context.Context, dir string) (c *Cluster, err error) {
 	}
 	server := "https://127.0.0.1:" + strconv.Itoa(c.apiPort)
 	c.Kubeconfig = filepath.Join(dir, "kubeconfig")
-	if err := os.WriteFile(c.Kubeconfig, c.sec.kubeconfig(server), 0o600); err != nil {
+	if err := os.WriteFile(c.Kubeconfig, c.sec.kubeconfig(server, c.sec.token), 0o600); err != nil {
+		return nil, fmt.Errorf("kubetest: %w", err)
+	}
+	c.UserKubeconfig = filepath.Join(dir, "kubeconfig-user")
+	if err := os.WriteFile(c.UserKubeconfig, c.sec.kubeconfig(server, c.sec.userToken), 0o600); err != nil {
 		return nil, fmt.Errorf("kubetest: %w", err)
 	}
 	if c.Config, err = clientcmd.BuildConfigFromFlags("", c.Kubeconfig); err != nil {

@@ -135,7 +135,7 @@ func New(opts ...Option) (*Provider, error) {
 		p.pools[name] = pp
 	}
 	p.log = cfg.log.With("provider", "kubernetes", "controller", p.controller)
-	p.w = newWatcher(cs, p.controller, p.namespaces())
+	p.w = newWatcher(cs, p.controller, p.namespaces(), p.log)
 	return p, nil
 }
 

@@ -12,6 +12,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	nodev1 "k8s.io/api/node/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -325,4 +326,40 @@ func TestBadSpec(t *testing.T) {
 		t.Errorf("left behind: %v %v", pods, secrets)
 	}
 	var _ corev1.Pod
+}
+
+// TestWatchForbidden: a provider whose account may create Pods but not
+// watch them fails Create at once with the API server's refusal, instead
+// of waiting out its context, and cleans up.
+func TestWatchForbidden(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	role := &rbacv1.Role{
+		ObjectMeta: metav1.ObjectMeta{Name: "create-only", Namespace: e.ns},
+		Rules: []rbacv1.PolicyRule{
+			{APIGroups: []string{""}, Resources: []string{"pods", "secrets"}, Verbs: []string{"create", "get", "delete"}},
+		},
+	}
+	if _, err := e.c.Client.RbacV1().Roles(e.ns).Create(ctx, role, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	binding := &rbacv1.RoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: "create-only", Namespace: e.ns},
+		Subjects:   []rbacv1.Subject{{Kind: "User", APIGroup: "rbac.authorization.k8s.io", Name: kubetest.User}},
+		RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: "create-only"},
+	}
+	if _, err := e.c.Client.RbacV1().RoleBindings(e.ns).Create(ctx, binding, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	p := e.provider(t, kubernetes.WithKubeconfig(e.c.UserKubeconfig))
+	cctx, cancel := context.WithTimeout(ctx, 45*time.Second)
+	defer cancel()
+	_, err := p.Create(cctx, spec("denied"))
+	if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "watching pods") {
+		t.Fatalf("create: %v, want the watch forbidden", err)
+	}
+	if cctx.Err() != nil {
+		t.Fatalf("create waited out its context: %v", err)
+	}
+	eventually(t, "pod and secret gone", func() bool { pods, secrets := e.objects(t); return len(pods)+len(secrets) == 0 })
 }

@@ -2,11 +2,15 @@ package kubernetes
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
@@ -24,24 +28,27 @@ type watcher struct {
 	informers map[string]cache.SharedIndexInformer // namespace → informer
 	stopCh    chan struct{}
 	stopOnce  sync.Once
+	log       *slog.Logger
 
 	mu      sync.Mutex
 	changed chan struct{}
+	lastErr error // the last failed list or watch, until the next event
 }
 
-func newWatcher(cs kubernetes.Interface, controller string, namespaces []string) *watcher {
-	w := &watcher{informers: map[string]cache.SharedIndexInformer{}, stopCh: make(chan struct{}), changed: make(chan struct{})}
+func newWatcher(cs kubernetes.Interface, controller string, namespaces []string, log *slog.Logger) *watcher {
+	w := &watcher{informers: map[string]cache.SharedIndexInformer{}, stopCh: make(chan struct{}), changed: make(chan struct{}), log: log}
 	handler := cache.ResourceEventHandlerFuncs{
-		AddFunc:    func(any) { w.notify() },
-		UpdateFunc: func(any, any) { w.notify() },
-		DeleteFunc: func(any) { w.notify() },
+		AddFunc:    func(any) { w.event() },
+		UpdateFunc: func(any, any) { w.event() },
+		DeleteFunc: func(any) { w.event() },
 	}
 	for _, ns := range namespaces {
 		lw := cache.NewFilteredListWatchFromClient(cs.CoreV1().RESTClient(), "pods", ns, func(o *metav1.ListOptions) {
 			o.LabelSelector = vm.LabelController + "=" + controller
 		})
 		inf := cache.NewSharedIndexInformer(lw, &corev1.Pod{}, 0, cache.Indexers{})
-		_, _ = inf.AddEventHandler(handler) // fails only on a stopped informer
+		_, _ = inf.AddEventHandler(handler) // fails only on a started informer
+		_ = inf.SetWatchErrorHandler(func(_ *cache.Reflector, err error) { w.watchFailed(ns, err) })
 		w.informers[ns] = inf
 		go inf.Run(w.stopCh)
 	}
@@ -50,11 +57,44 @@ func newWatcher(cs kubernetes.Interface, controller string, namespaces []string)
 
 func (w *watcher) stop() { w.stopOnce.Do(func() { close(w.stopCh) }) }
 
-func (w *watcher) notify() {
+// event wakes the waiters after a change to a Pod.
+func (w *watcher) event() {
 	w.mu.Lock()
+	w.lastErr = nil
 	close(w.changed)
 	w.changed = make(chan struct{})
 	w.mu.Unlock()
+}
+
+// watchFailed records a failed list or watch (the informer retries with
+// backoff) and wakes the waiters, which give up at once when it is one
+// that retrying cannot fix: no permission, or bad credentials. It replaces
+// client-go's default handler, which logs through klog.
+func (w *watcher) watchFailed(ns string, err error) {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return // the server closed the watch; it resumes
+	}
+	w.mu.Lock()
+	repeated := w.lastErr != nil && w.lastErr.Error() == err.Error()
+	w.lastErr = fmt.Errorf("watching pods in %s: %w", ns, err)
+	close(w.changed)
+	w.changed = make(chan struct{})
+	w.mu.Unlock()
+	if !repeated {
+		w.log.Warn("watching pods failed; retrying", "namespace", ns, "err", err)
+	}
+}
+
+// err returns the last failed list or watch since the last event.
+func (w *watcher) err() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.lastErr
+}
+
+// fatal reports whether err is a watch failure that retrying cannot fix.
+func fatal(err error) bool {
+	return err != nil && (apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err))
 }
 
 // next returns the channel closed on the next event; take it before
@@ -150,12 +190,17 @@ func (w *watcher) waitRunning(ctx context.Context, ns, name string, pullTimeout 
 			}
 		case seen && w.synced():
 			return nil, fmt.Errorf("pod vanished while starting: %w", vm.ErrNotFound)
+		case fatal(w.err()):
+			return nil, w.err()
 		}
 		select {
 		case <-ch:
 		case <-deadline.C:
 			timedOut = true
 		case <-ctx.Done():
+			if err := w.err(); err != nil && pod == nil {
+				return nil, fmt.Errorf("pod not seen running: %w (%w)", ctx.Err(), err)
+			}
 			return nil, waitErr(ctx, pod)
 		}
 	}
@@ -193,6 +238,8 @@ func (w *watcher) waitExit(ctx context.Context, name string) (int, error) {
 			return 0, fmt.Errorf("pod being deleted: %w", vm.ErrNotFound)
 		case !ok && w.synced():
 			return 0, vm.ErrNotFound
+		case !ok && fatal(w.err()):
+			return 0, w.err()
 		}
 		select {
 		case <-ch:
