@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	nodev1 "k8s.io/api/node/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -325,7 +324,6 @@ func TestBadSpec(t *testing.T) {
 	if pods, secrets := e.objects(t); len(pods)+len(secrets) != 0 {
 		t.Errorf("left behind: %v %v", pods, secrets)
 	}
-	var _ corev1.Pod
 }
 
 // TestWatchForbidden: a provider whose account may create Pods but not
