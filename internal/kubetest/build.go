@@ -155,7 +155,11 @@ func buildKwok(ctx context.Context, dir string, log io.Writer) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("kubetest: %w", err)
 	}
-	return rename(filepath.Join(tmp, "kwok"), filepath.Join(dir, "kwok"))
+	if err := rename(filepath.Join(tmp, "kwok"), filepath.Join(dir, "kwok")); err != nil {
+		return err
+	}
+	_ = os.Remove(tmp)
+	return nil
 }
 
 func rename(from, to string) error {
