@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -119,6 +120,19 @@ func TestPoolKubernetes(t *testing.T) {
 		}
 	}
 	waitFor(t, "2 warm Pods", settled(2, 0))
+	// No credential in a Pod's spec: the runner config and the instance
+	// token come from the Pod's Secret.
+	pl, err := c.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pl.Items {
+		spec, _ := json.Marshal(p.Spec)
+		token := h.srv.pool.InstanceToken(p.Name)
+		if strings.Contains(string(spec), "JITSECRET-") || token == "" || strings.Contains(string(spec), token) {
+			t.Errorf("pod %s's spec holds a credential: %s", p.Name, spec)
+		}
+	}
 	if code := h.deliver("d-1", "queued", 1, []string{"self-hosted", "linux"}, "", testSecret); code != http.StatusOK {
 		t.Fatalf("queued: status %d", code)
 	}

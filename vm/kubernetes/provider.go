@@ -6,7 +6,9 @@
 // (an ownerReference, so the cluster's garbage collector removes it with the
 // Pod; Destroy deletes both anyway). The Pod reads it as the environment
 // variable ACTIONS_RUNNER_INPUT_JITCONFIG (what the runner image reads) and
-// as the file /run/vermont/jitconfig. It never appears in logs or errors.
+// as the file /run/vermont/jitconfig. Spec.Env, which holds the instance's
+// token, is in the Secret too, so the Pod's spec holds no credential. None
+// of them appears in logs or errors.
 //
 // Pods and Secrets carry the labels vm.LabelController, vm.LabelPool and
 // vm.LabelInstance, so List finds them after a restart. Pods are watched, not
@@ -181,7 +183,7 @@ func (p *Provider) check(spec vm.Spec) error {
 		}
 	}
 	for k := range spec.Env {
-		for _, msg := range validation.IsEnvVarName(k) {
+		for _, msg := range append(validation.IsEnvVarName(k), validation.IsConfigMapKey(envKey(k))...) {
 			return fmt.Errorf("create instance %s: env %q: %s", spec.Name, k, msg)
 		}
 	}
@@ -238,15 +240,21 @@ func (p *Provider) Create(ctx context.Context, spec vm.Spec) (inst vm.Instance, 
 
 // pod builds an instance's Pod.
 func (p *Provider) pod(spec vm.Spec, pp poolPods) *corev1.Pod {
+	// Every variable comes from the Secret: Spec.Env holds the instance's
+	// token (vm.EnvInstanceToken), and a Pod's spec is readable by anyone
+	// who may get Pods.
+	fromSecret := func(name, key string) corev1.EnvVar {
+		return corev1.EnvVar{Name: name, ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
+			LocalObjectReference: corev1.LocalObjectReference{Name: secretName(spec.Name)}, Key: key,
+		}}}
+	}
 	env := make([]corev1.EnvVar, 0, len(spec.Env)+1)
 	for _, k := range slices.Sorted(maps.Keys(spec.Env)) {
 		if k != JITConfigEnv {
-			env = append(env, corev1.EnvVar{Name: k, Value: spec.Env[k]})
+			env = append(env, fromSecret(k, envKey(k)))
 		}
 	}
-	env = append(env, corev1.EnvVar{Name: JITConfigEnv, ValueFrom: &corev1.EnvVarSource{
-		SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: secretName(spec.Name)}, Key: jitKey},
-	}})
+	env = append(env, fromSecret(JITConfigEnv, jitKey))
 	command := pp.command
 	if len(command) == 0 && spec.Image == DefaultImage {
 		command = DefaultCommand
@@ -319,8 +327,24 @@ func (p *Provider) secret(spec vm.Spec, pod *corev1.Pod) *corev1.Secret {
 		},
 		Type:      corev1.SecretTypeOpaque,
 		Immutable: &immutable,
-		Data:      map[string][]byte{jitKey: []byte(spec.RunnerConfig)},
+		Data:      secretData(spec),
 	}
+}
+
+// envKey is the Secret key of the environment variable name; variable
+// names are valid Secret keys (check).
+func envKey(name string) string { return "env." + name }
+
+// secretData is an instance's Secret: the runner config and Spec.Env.
+func secretData(spec vm.Spec) map[string][]byte {
+	data := make(map[string][]byte, len(spec.Env)+1)
+	for k, v := range spec.Env {
+		if k != JITConfigEnv {
+			data[envKey(k)] = []byte(v)
+		}
+	}
+	data[jitKey] = []byte(spec.RunnerConfig)
+	return data
 }
 
 // cleanup deletes what a failed Create made, on a context that outlives

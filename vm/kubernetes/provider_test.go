@@ -2,6 +2,7 @@ package kubernetes_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -152,7 +153,7 @@ func TestCreateWaitDestroy(t *testing.T) {
 		{"label pool", pod.Labels[vm.LabelPool], "linux"},
 		{"label instance", pod.Labels[vm.LabelInstance], "r1"},
 		{"label extra", pod.Labels["team"], "ci"},
-		{"env A", c.Env[0].Name + "=" + c.Env[0].Value, "A=1"},
+		{"env A from secret", c.Env[0].Name + "<-" + c.Env[0].ValueFrom.SecretKeyRef.Key, "A<-env.A"},
 		{"jit env from secret", c.Env[1].Name + "<-" + c.Env[1].ValueFrom.SecretKeyRef.Name, kubernetes.JITConfigEnv + "<-r1-jitconfig"},
 		{"jit file", c.VolumeMounts[0].MountPath, kubernetes.JITConfigPath},
 	}
@@ -165,8 +166,11 @@ func TestCreateWaitDestroy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(sec.Data["jitconfig"]) != "c2VjcmV0LWppdC1jb25maWc=" {
-		t.Errorf("secret holds %q", sec.Data["jitconfig"])
+	if string(sec.Data["jitconfig"]) != "c2VjcmV0LWppdC1jb25maWc=" || string(sec.Data["env.A"]) != "1" {
+		t.Errorf("secret holds %q", sec.Data)
+	}
+	if data, _ := json.Marshal(pod.Spec); strings.Contains(string(data), "c2VjcmV0LWppdC1jb25maWc=") {
+		t.Errorf("the pod spec holds the runner config: %s", data)
 	}
 	if len(sec.OwnerReferences) != 1 || sec.OwnerReferences[0].UID != pod.UID || sec.OwnerReferences[0].Kind != "Pod" {
 		t.Errorf("secret owners = %+v, want the pod %s", sec.OwnerReferences, pod.UID)
