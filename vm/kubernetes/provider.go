@@ -42,6 +42,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/vermont-ci/vermont/vm"
@@ -108,20 +109,10 @@ func New(opts ...Option) (*Provider, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("kubernetes provider: %w", err)
 	}
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	rules.ExplicitPath = cfg.kubeconfig
-	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{})
-	rc, err := cc.ClientConfig()
+	rc, err := restConfig(&cfg)
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes provider: %w", err)
 	}
-	if cfg.namespace == "" {
-		if cfg.namespace, _, err = cc.Namespace(); err != nil || cfg.namespace == "" {
-			cfg.namespace = "default"
-		}
-	}
-	rc.QPS, rc.Burst = 50, 100
-	rc.UserAgent = "vermont-pool"
 	cs, err := kubernetes.NewForConfig(rc)
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes provider: %w", err)
@@ -139,6 +130,26 @@ func New(opts ...Option) (*Provider, error) {
 	p.log = cfg.log.With("provider", "kubernetes", "controller", p.controller)
 	p.w = newWatcher(cs, p.controller, p.namespaces(), p.log)
 	return p, nil
+}
+
+// restConfig loads the kubeconfig (or the in-cluster configuration) and
+// fills cfg.namespace from it when unset.
+func restConfig(cfg *config) (*rest.Config, error) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	rules.ExplicitPath = cfg.kubeconfig
+	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{})
+	rc, err := cc.ClientConfig()
+	if err != nil {
+		return nil, err
+	}
+	if cfg.namespace == "" {
+		if cfg.namespace, _, err = cc.Namespace(); err != nil || cfg.namespace == "" {
+			cfg.namespace = "default"
+		}
+	}
+	rc.QPS, rc.Burst = 50, 100
+	rc.UserAgent = "vermont-pool"
+	return rc, nil
 }
 
 // Close stops the watches. Pods keep running.
