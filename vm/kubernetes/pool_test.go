@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/vermont-ci/vermont/internal/kubetest"
@@ -110,14 +111,25 @@ func (e *poolEnv) running(t *testing.T) []string {
 	return out
 }
 
-// settled reports that the pool has idle idle and busy busy instances, and
-// exactly that many Pods exist, all running.
-func (e *poolEnv) settled(t *testing.T, pool *vm.Pool, idle, busy int) func() bool {
+// settled reports that the pool has idle idle and busy busy instances,
+// that exactly that many Pods exist, all running, and that none of gone is
+// among them. One List backs it all, so that the checks see one state.
+func (e *poolEnv) settled(t *testing.T, pool *vm.Pool, idle, busy int, gone ...string) func() bool {
 	return func() bool {
 		s := pool.Snapshot()
-		pods, _ := e.objects(t)
-		return s.States[vm.StateIdle] == idle && s.States[vm.StateBusy] == busy && s.Total() == idle+busy &&
-			len(pods) == idle+busy && len(e.running(t)) == idle+busy
+		if s.States[vm.StateIdle] != idle || s.States[vm.StateBusy] != busy || s.Total() != idle+busy {
+			return false
+		}
+		pl, err := e.c.Client.CoreV1().Pods(e.ns).List(context.Background(), metav1.ListOptions{})
+		if err != nil || len(pl.Items) != idle+busy {
+			return false
+		}
+		for _, p := range pl.Items {
+			if p.Status.Phase != "Running" || p.DeletionTimestamp != nil || slices.Contains(gone, p.Name) {
+				return false
+			}
+		}
+		return true
 	}
 }
 
@@ -154,21 +166,27 @@ func TestPoolJobCompletes(t *testing.T) {
 	if err := e.c.Exit(ctx, e.ns, first, 0); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the finished Pod replaced", func() bool {
-		r := e.running(t)
-		return e.settled(t, pool, 1, 0)() && !slices.Contains(r, first)
-	})
+	eventually(t, "the finished Pod replaced", e.settled(t, pool, 1, 0, first))
 	// A runner that fails (exit code 1) is replaced the same way.
 	failed := e.running(t)[0]
 	if err := e.c.Exit(ctx, e.ns, failed, 1); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the failed Pod replaced", func() bool {
-		return e.settled(t, pool, 1, 0)() && !slices.Contains(e.running(t), failed)
-	})
+	eventually(t, "the failed Pod replaced", e.settled(t, pool, 1, 0, failed))
 	if _, err := e.c.Client.CoreV1().Secrets(e.ns).Get(ctx, first+"-jitconfig", metav1.GetOptions{}); err == nil {
 		t.Errorf("secret of %s left behind", first)
 	}
+	// A Pod deleted behind the pool's back (a drain, an eviction) is
+	// replaced too, and its Secret deleted.
+	evicted := e.running(t)[0]
+	if err := e.c.Client.CoreV1().Pods(e.ns).Delete(ctx, evicted, metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the deleted Pod replaced", e.settled(t, pool, 1, 0, evicted))
+	eventually(t, "the deleted Pod's Secret deleted", func() bool {
+		_, err := e.c.Client.CoreV1().Secrets(e.ns).Get(ctx, evicted+"-jitconfig", metav1.GetOptions{})
+		return apierrors.IsNotFound(err)
+	})
 }
 
 // TestPoolRestartReconciles: a restarted pool adopts the busy Pod it knew
@@ -197,17 +215,15 @@ func TestPoolRestartReconciles(t *testing.T) {
 	orphan.Close()
 
 	second, _ := e.start(t, 1, "example.com/runner:1")
-	eventually(t, "busy adopted, orphan deleted, 1 idle warmed", func() bool {
-		r := e.running(t)
-		return e.settled(t, second, 1, 1)() && slices.Contains(r, busy) && !slices.Contains(r, "vermont-linux-orphan")
-	})
+	eventually(t, "busy adopted, orphan deleted, 1 idle warmed", e.settled(t, second, 1, 1, "vermont-linux-orphan"))
+	if !slices.Contains(e.running(t), busy) {
+		t.Errorf("the busy Pod %s was not adopted: running %v", busy, e.running(t))
+	}
 	// The adopted Pod is watched: when its runner exits it is replaced.
 	if err := e.c.Exit(ctx, e.ns, busy, 0); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "adopted Pod destroyed after its job", func() bool {
-		return e.settled(t, second, 1, 0)() && !slices.Contains(e.running(t), busy)
-	})
+	eventually(t, "adopted Pod destroyed after its job", e.settled(t, second, 1, 0, busy))
 }
 
 // TestPoolAPIServerDown: while the API server is down, creating a
@@ -251,9 +267,7 @@ func TestPoolAPIServerDown(t *testing.T) {
 	if err := e.c.Exit(ctx, e.ns, busy, 0); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "busy Pod replaced after the outage", func() bool {
-		return e.settled(t, pool, 1, 0)() && !slices.Contains(e.running(t), busy)
-	})
+	eventually(t, "busy Pod replaced after the outage", e.settled(t, pool, 1, 0, busy))
 }
 
 // TestPoolBadImage: a pool whose image does not pull reports the error,
