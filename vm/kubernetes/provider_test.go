@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	authzv1 "k8s.io/api/authorization/v1"
 	nodev1 "k8s.io/api/node/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -353,6 +354,19 @@ func TestWatchForbidden(t *testing.T) {
 	if _, err := e.c.Client.RbacV1().RoleBindings(e.ns).Create(ctx, binding, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	// The authorizer learns of the binding through its own watch.
+	eventually(t, "the role binding in force", func() bool {
+		for _, res := range []string{"pods", "secrets"} {
+			r, err := e.c.Client.AuthorizationV1().SubjectAccessReviews().Create(ctx, &authzv1.SubjectAccessReview{Spec: authzv1.SubjectAccessReviewSpec{
+				User:               kubetest.User,
+				ResourceAttributes: &authzv1.ResourceAttributes{Namespace: e.ns, Verb: "create", Resource: res},
+			}}, metav1.CreateOptions{})
+			if err != nil || !r.Status.Allowed {
+				return false
+			}
+		}
+		return true
+	})
 	p := e.provider(t, kubernetes.WithKubeconfig(e.c.UserKubeconfig))
 	cctx, cancel := context.WithTimeout(ctx, 45*time.Second)
 	defer cancel()
