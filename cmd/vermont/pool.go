@@ -22,6 +22,7 @@ import (
 	vmcontainerd "github.com/vermont-ci/vermont/vm/containerd"
 	"github.com/vermont-ci/vermont/vm/github"
 	"github.com/vermont-ci/vermont/vm/hyperv"
+	vmkube "github.com/vermont-ci/vermont/vm/kubernetes"
 	"github.com/vermont-ci/vermont/vm/vmtest"
 	"github.com/vermont-ci/vermont/webhook"
 )
@@ -170,7 +171,7 @@ func (s *poolServer) providers(ctx context.Context, env poolEnv, pf poolFile, co
 		p, ok := kinds[kind]
 		if !ok {
 			var err error
-			if p, err = s.newProvider(ctx, kind, env, controller); err != nil {
+			if p, err = s.newProvider(ctx, kind, env, pf, controller); err != nil {
 				return nil, nil, fmt.Errorf("pool %q: %w", ps.name, err)
 			}
 			kinds[kind] = p
@@ -180,7 +181,7 @@ func (s *poolServer) providers(ctx context.Context, env poolEnv, pf poolFile, co
 			Name: ps.name, Labels: ps.labels, MinIdle: ps.minIdle, Max: ps.max,
 			Image: ps.image, CPUs: ps.cpus, MemoryMB: ps.memoryMB,
 		}
-		if cfg.Image == "" {
+		if cfg.Image == "" && kind != "kubernetes" {
 			cfg.Image = env.templatePath
 		}
 		if env.orchestratorIP != "" {
@@ -192,7 +193,7 @@ func (s *poolServer) providers(ctx context.Context, env poolEnv, pf poolFile, co
 	return configs, byPool, nil
 }
 
-func (s *poolServer) newProvider(ctx context.Context, kind string, env poolEnv, controller string) (vm.VMProvider, error) {
+func (s *poolServer) newProvider(ctx context.Context, kind string, env poolEnv, pf poolFile, controller string) (vm.VMProvider, error) {
 	switch kind {
 	case "mock":
 		if s.mock == nil {
@@ -219,6 +220,13 @@ func (s *poolServer) newProvider(ctx context.Context, kind string, env poolEnv, 
 			return nil, errors.New("provider hyperv needs VM_STORAGE_PATH")
 		}
 		return hyperv.New(env.storagePath, hyperv.WithController(controller), hyperv.WithLogger(s.log))
+	case "kubernetes":
+		p, err := vmkube.New(append(kubeOptions(pf, controller), vmkube.WithLogger(s.log))...)
+		if err != nil {
+			return nil, err
+		}
+		s.closers = append(s.closers, p.Close)
+		return p, nil
 	}
 	return nil, fmt.Errorf("unknown provider %q", kind)
 }

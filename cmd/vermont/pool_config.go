@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	vmkube "github.com/vermont-ci/vermont/vm/kubernetes"
 )
 
 // poolEnv is `vermont pool`'s environment, as the seed defines it. Its
@@ -37,6 +39,7 @@ const defaultHealthBound = 10 * time.Minute
 type poolFile struct {
 	hostMax int
 	pools   []poolSpec
+	kube    kubeFile
 }
 
 // poolSpec is one pool in a --config file.
@@ -45,10 +48,11 @@ type poolSpec struct {
 	labels   []string
 	minIdle  int
 	max      int
-	provider string // mock, containerd or hyperv
+	provider string // mock, containerd, hyperv or kubernetes
 	image    string
 	cpus     int
 	memoryMB int
+	kube     *vmkube.PoolOptions // the kubernetes section, if any
 }
 
 // parseDotEnv reads KEY=VALUE lines (optionally "export KEY=VALUE"), with #
@@ -225,8 +229,10 @@ func parsePoolFile(name string, data []byte) (poolFile, error) {
 			poolsNode = v
 		case "host-max":
 			pf.hostMax = yamlInt(v, fail, 1)
+		case "kubernetes":
+			pf.kube = parseKubeFile(v, fail)
 		default:
-			fail(k, "unknown key %q (want pools, host-max)", k.Value)
+			fail(k, "unknown key %q (want pools, host-max, kubernetes)", k.Value)
 		}
 	}
 	if poolsNode == nil || poolsNode.Kind != yaml.SequenceNode || len(poolsNode.Content) == 0 {
@@ -268,8 +274,8 @@ func parsePoolSpec(pn *yaml.Node, fail func(*yaml.Node, string, ...any)) poolSpe
 			ps.max = yamlInt(v, fail, 1)
 		case "provider":
 			ps.provider = yamlString(v, fail)
-			if ps.provider != "mock" && ps.provider != "containerd" && ps.provider != "hyperv" {
-				fail(v, "provider %q: want mock, containerd or hyperv", ps.provider)
+			if ps.provider != "mock" && ps.provider != "containerd" && ps.provider != "hyperv" && ps.provider != "kubernetes" {
+				fail(v, "provider %q: want mock, containerd, hyperv or kubernetes", ps.provider)
 			}
 		case "image":
 			ps.image = yamlString(v, fail)
@@ -277,12 +283,17 @@ func parsePoolSpec(pn *yaml.Node, fail func(*yaml.Node, string, ...any)) poolSpe
 			ps.cpus = yamlInt(v, fail, 0)
 		case "memory":
 			ps.memoryMB = yamlInt(v, fail, 0)
+		case "kubernetes":
+			ps.kube = parseKubePool(v, fail)
 		default:
-			fail(k, "unknown pool key %q (want name, labels, min-idle, max, provider, image, cpus, memory)", k.Value)
+			fail(k, "unknown pool key %q (want name, labels, min-idle, max, provider, image, cpus, memory, kubernetes)", k.Value)
 		}
 	}
 	if ps.name == "" {
 		fail(pn, "pool: name is required")
+	}
+	if ps.kube != nil && ps.provider != "kubernetes" {
+		fail(pn, "pool %s: a kubernetes section needs provider: kubernetes", ps.name)
 	}
 	return ps
 }

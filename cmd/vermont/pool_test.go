@@ -592,7 +592,7 @@ func TestParsePoolFile(t *testing.T) {
 					f.pools[0].memoryMB == 4096 && f.pools[1].provider == "hyperv" && len(f.pools[0].labels) == 2
 			}},
 		{name: "errors with positions", in: "pools:\n  - name: a\n    min-idle: lots\n    provider: docker\n    colour: red\n  - labels: x\n",
-			wantErr: "p.yaml:3:15: want an integer ≥ 0, got \"lots\"\np.yaml:4:15: provider \"docker\": want mock, containerd or hyperv\np.yaml:5:5: unknown pool key \"colour\" (want name, labels, min-idle, max, provider, image, cpus, memory)\np.yaml:6:13: labels: want a list of strings\np.yaml:6:5: pool: name is required"},
+			wantErr: "p.yaml:3:15: want an integer ≥ 0, got \"lots\"\np.yaml:4:15: provider \"docker\": want mock, containerd, hyperv or kubernetes\np.yaml:5:5: unknown pool key \"colour\" (want name, labels, min-idle, max, provider, image, cpus, memory, kubernetes)\np.yaml:6:13: labels: want a list of strings\np.yaml:6:5: pool: name is required"},
 		{name: "no pools", in: "host-max: 2\n", wantErr: "p.yaml:1:1: pools: want a non-empty list"},
 		{name: "not a mapping", in: "- 1\n", wantErr: "p.yaml:1:1: want a mapping with a pools list"},
 	}

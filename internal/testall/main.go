@@ -2,7 +2,9 @@
 // ./internal/testall` (or .ci/run). It installs what the integration tests
 // need when it can, checks formatting, vets, cross-builds for Windows, runs
 // every test (the containerd ones start their own private daemon through
-// internal/ctrdtest), runs every fuzz target briefly, and prints a summary.
+// internal/ctrdtest; the Kubernetes ones a control plane through
+// internal/kubetest, whose binaries it builds first, once per machine), runs
+// every fuzz target briefly, and prints a summary.
 // It exits non-zero when any step fails.
 //
 // Flags:
@@ -151,6 +153,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	})
 	r.step("vermont run: the lint job of .github/workflows/ci.yml", func() (string, error) {
 		return "", r.cmd(nil, "go", selfRunArgs...)
+	})
+	// Before go test, so that a cold build (about 14 minutes on 2 cores)
+	// does not eat the test timeout; cached, it takes seconds.
+	r.step("build Kubernetes test binaries (kube-apiserver, kwok)", func() (string, error) {
+		return "", r.cmd(nil, "go", "run", "./internal/kubetest/cmd/kubebuild")
 	})
 	r.step("go test", func() (string, error) { return "", r.cmd(nil, "go", testArgs(o)...) })
 	if o.skipFuzz {

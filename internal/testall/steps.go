@@ -135,7 +135,8 @@ type pkgCheck struct {
 // and a static busybox for the containerd tests; git and node for actions;
 // gh, the GitHub CLI that server/api's TestGH drives; chromium, the
 // browser server/web's tests drive; postgresql, whose initdb and postgres
-// the PostgreSQL tests start privately (internal/pgtest).
+// the PostgreSQL tests start privately (internal/pgtest); etcd for the
+// Kubernetes test cluster (internal/kubetest).
 func requiredPackages() []pkgCheck {
 	onPath := func(bin string) func() bool {
 		return func() bool { _, err := exec.LookPath(bin); return err == nil }
@@ -150,6 +151,7 @@ func requiredPackages() []pkgCheck {
 		{pkg: "gh", present: onPath("gh")},
 		{pkg: "chromium", present: onPath("chromium")},
 		{pkg: "postgresql", present: postgresInstalled},
+		{pkg: "etcd-server", present: onPath("etcd")}, // internal/kubetest's control plane
 	}
 }
 
