@@ -49,6 +49,26 @@ type Event struct {
 	Outputs  map[string]string `json:"outputs,omitempty"`
 	Summary  string            `json:"summary,omitempty"` // the job's GITHUB_STEP_SUMMARY markdown, on JobFinished
 	Duration time.Duration     `json:"duration_ns,omitempty"`
+
+	// Annotation is set on an error, warning or notice line that a
+	// workflow command or a problem matcher made: what GitHub records as
+	// the check run's annotation. Line is then the message as the log
+	// shows it, location first.
+	Annotation *Annotation `json:"annotation,omitempty"`
+}
+
+// Annotation is the check-run annotation of a ::error::, ::warning:: or
+// ::notice:: command (or a problem matcher's match): its message and the
+// file, line, col, endLine, endColumn and title properties. Numbers that
+// are absent or not numbers are 0.
+type Annotation struct {
+	Message   string `json:"message"`
+	Title     string `json:"title,omitempty"`
+	File      string `json:"file,omitempty"`
+	Line      int    `json:"line,omitempty"`
+	Col       int    `json:"col,omitempty"`
+	EndLine   int    `json:"end_line,omitempty"`
+	EndColumn int    `json:"end_column,omitempty"`
 }
 
 // Sink receives events. Implementations must be safe for concurrent use:

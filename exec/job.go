@@ -233,6 +233,11 @@ func (r *Runner) emit(e Event) {
 	e.Line = r.masker.Mask(e.Line)
 	e.Summary = r.masker.Mask(e.Summary)
 	e.Outputs = r.masker.MaskMap(e.Outputs)
+	if a := e.Annotation; a != nil {
+		m := *a
+		m.Message, m.Title, m.File = r.masker.Mask(a.Message), r.masker.Mask(a.Title), r.masker.Mask(a.File)
+		e.Annotation = &m
+	}
 	r.sink.Emit(e)
 }
 

@@ -2,6 +2,7 @@ package exec
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -120,7 +121,7 @@ func (o *stepOutput) command(stream, line string, c workflowCommand) {
 			o.emit(stream, "debug", c.Data)
 		}
 	case "notice", "warning", "error":
-		o.emit(stream, c.Name, annotation(c))
+		o.annotate(stream, c.Name, c)
 	case "add-matcher", "remove-matcher":
 		var err error
 		if c.Name == "add-matcher" {
@@ -188,10 +189,19 @@ func annotation(c workflowCommand) string {
 // problem matcher matches it, else as it is.
 func (o *stepOutput) output(stream, line string) {
 	if level, c, ok := o.matchLine(line); ok {
-		o.emit(stream, level, annotation(c))
+		o.annotate(stream, level, c)
 		return
 	}
 	o.emit(stream, "", line)
+}
+
+// annotate emits c as an annotation line of level: the log line, and the
+// annotation with its location.
+func (o *stepOutput) annotate(stream, level string, c workflowCommand) {
+	num := func(k string) int { n, _ := strconv.Atoi(c.Props[k]); return n }
+	a := &Annotation{Message: c.Data, Title: c.Props["title"], File: c.Props["file"],
+		Line: num("line"), Col: num("col"), EndLine: num("endLine"), EndColumn: num("endColumn")}
+	o.j.r.emit(Event{Kind: Log, Job: o.j.name, Step: o.step, Stream: stream, Level: level, Line: annotation(c), Annotation: a})
 }
 
 func (o *stepOutput) emit(stream, level, line string) {

@@ -140,7 +140,11 @@ func (k *storeSink) writeLine(rec *jobRecord, e exec.Event) {
 	}
 	level := map[string]string{"error": "failure", "warning": "warning", "notice": "notice"}[e.Level]
 	if level != "" && rec.id != 0 {
-		k.check("add annotation", k.s.store.AddAnnotation(k.ctx, store.Annotation{JobID: rec.id, Level: level, Message: e.Line}))
+		a := store.Annotation{JobID: rec.id, Level: level, Message: e.Line}
+		if e.Annotation != nil {
+			a.Message, a.Title, a.Path, a.StartLine = e.Annotation.Message, e.Annotation.Title, e.Annotation.File, int64(e.Annotation.Line)
+		}
+		k.check("add annotation", k.s.store.AddAnnotation(k.ctx, a))
 	}
 }
 

@@ -232,6 +232,12 @@ func TestBrowserLiveJobGroupsAndLineLinks(t *testing.T) {
 	if got := eval[string](t, ctx, `(document.querySelector('#step-1 .f31') || {}).textContent`); got != "red text" {
 		t.Fatalf("the red ANSI text is %q", got)
 	}
+	// The annotation shows its title, message and file:line apart, as GitHub's do.
+	ann := `(() => { const li = document.querySelector('.annotations li'); const q = s => (li.querySelector(s) || {}).textContent;
+		return [q('strong'), q('a'), q('code'), li.textContent.includes('greet.sh:7')].join('|') })()`
+	if got := eval[string](t, ctx, ann); got != "Heads up|a warning worth reading|greet.sh|true" {
+		t.Fatalf("the annotation reads %q, want its title, message and greet.sh:7", got)
+	}
 	do(t, ctx, "follow the annotation", chromedp.Click(chromedp.CSS(".annotations a")))
 	if !eval[bool](t, ctx, "document.querySelector(':target') !== null && document.querySelector(':target').textContent.includes('a warning worth reading')") {
 		t.Fatal("the annotation's link does not lead to its line")

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/vermont-ci/vermont/server/store"
@@ -110,7 +111,8 @@ func (u *UI) job(w http.ResponseWriter, r *request) error {
 	if err != nil {
 		return err
 	}
-	// An annotation links to the first line on this page that says it.
+	// An annotation links to the first line on this page that says it (the
+	// line shows its location and title before the message).
 	type annotation struct {
 		store.Annotation
 		Anchor string
@@ -120,7 +122,7 @@ func (u *UI) job(w http.ResponseWriter, r *request) error {
 		an := annotation{Annotation: a}
 		for _, ls := range byStep {
 			for _, l := range ls {
-				if an.Anchor == "" && (l.Level == "error" || l.Level == "warning" || l.Level == "notice") && l.Text() == prefixLabel(l.Level)+a.Message {
+				if an.Anchor == "" && (l.Level == "error" || l.Level == "warning" || l.Level == "notice") && strings.HasPrefix(l.Text(), prefixLabel(l.Level)) && strings.HasSuffix(l.Text(), a.Message) {
 					an.Anchor = l.ID()
 				}
 			}

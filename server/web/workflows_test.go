@@ -27,7 +27,7 @@ jobs:
           echo "inside the group"
           echo "::endgroup::"
           printf '\033[31mred text\033[0m plain\n'
-          echo "::warning::a warning worth reading"
+          echo "::warning file=greet.sh,line=7,title=Heads up::a warning worth reading"
       - name: Tick
         run: |
           for i in $(seq 1 ${{ inputs.count }}); do echo "tick $i"; sleep 0.1; done
