@@ -4,13 +4,12 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -78,52 +77,39 @@ func (u *UI) csrf(h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-// session reads r's session cookie, checking that its token still exists.
+// session reads r's session cookie: a random value whose SHA-256 the
+// store knows until the session expires or its browser signs out.
 func (u *UI) session(ctx context.Context, r *http.Request) (session, bool) {
 	c, err := r.Cookie(sessionCookie)
+	if err != nil || c.Value == "" {
+		return session{}, false
+	}
+	t, err := u.store.SessionToken(ctx, sessionHash(c.Value))
 	if err != nil {
-		return session{}, false
-	}
-	body, sig, ok := strings.Cut(c.Value, ".")
-	want := base64.RawURLEncoding.EncodeToString(u.mac("session", body))
-	if !ok || !hmac.Equal([]byte(sig), []byte(want)) {
-		return session{}, false
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(body)
-	if err != nil {
-		return session{}, false
-	}
-	f := strings.Split(string(raw), ":")
-	if len(f) != 3 {
-		return session{}, false
-	}
-	id, err1 := strconv.ParseInt(f[0], 10, 64)
-	exp, err2 := strconv.ParseInt(f[1], 10, 64)
-	if err1 != nil || err2 != nil || u.now().Unix() >= exp {
-		return session{}, false
-	}
-	tokens, err := u.store.Tokens(ctx)
-	if err != nil {
-		return session{}, false
-	}
-	for _, t := range tokens {
-		if t.ID == id {
-			scope, err := token.ParseScope(t.Scope)
-			if err != nil {
-				return session{}, false
-			}
-			return session{tokenID: id, login: t.Name, scope: scope}, true
+		if !errors.Is(err, store.ErrNotFound) {
+			u.log.ErrorContext(ctx, "web: session", "error", err)
 		}
+		return session{}, false
 	}
-	return session{}, false
+	scope, err := token.ParseScope(t.Scope)
+	if err != nil {
+		return session{}, false
+	}
+	return session{tokenID: t.ID, login: t.Name, scope: scope}, true
 }
 
-// newSession is the session cookie's value for token id.
-func (u *UI) newSession(id int64) string {
-	nonce := make([]byte, 9)
-	_, _ = rand.Read(nonce)
-	body := base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, "%d:%d:%x", id, u.now().Add(sessionTTL).Unix(), nonce))
-	return body + "." + base64.RawURLEncoding.EncodeToString(u.mac("session", body))
+// newSession records a session of token id and returns its cookie value.
+func (u *UI) newSession(ctx context.Context, id int64) (string, error) {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	v := base64.RawURLEncoding.EncodeToString(b)
+	return v, u.store.CreateSession(ctx, sessionHash(v), id, u.now().Add(sessionTTL))
+}
+
+// sessionHash is what the store keeps of a session cookie.
+func sessionHash(v string) []byte {
+	h := sha256.Sum256([]byte("vermont session\x00" + v))
+	return h[:]
 }
 
 // page wraps a handler that needs a signed-in browser; one that is not
@@ -181,12 +167,23 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) {
 			"Error": "That token is not known here."})
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: u.newSession(t.ID), Path: "/", HttpOnly: true,
+	value, err := u.newSession(r.Context(), t.ID)
+	if err != nil {
+		u.error(w, r, err)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: value, Path: "/", HttpOnly: true,
 		SameSite: http.SameSiteStrictMode, Secure: secure(r), MaxAge: int(sessionTTL / time.Second)})
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
 func (u *UI) logout(w http.ResponseWriter, r *http.Request) {
+	if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
+		if err := u.store.DeleteSession(r.Context(), sessionHash(c.Value)); err != nil {
+			u.error(w, r, err)
+			return
+		}
+	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", HttpOnly: true,
 		SameSite: http.SameSiteStrictMode, Secure: secure(r), MaxAge: -1})
 	http.Redirect(w, r, "/login", http.StatusSeeOther)

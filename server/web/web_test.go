@@ -91,6 +91,20 @@ func TestSignInSessionAndCSRF(t *testing.T) {
 	if code, _ := c.get(t, "/octo/app/actions"); code != http.StatusSeeOther {
 		t.Fatalf("a page after signing out: %d, want a redirect to sign in", code)
 	}
+	// and on the server: a copy of the cookie no longer signs anyone in.
+	req, err := http.NewRequest(http.MethodGet, c.base+"/octo/app/actions", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.AddCookie(&http.Cookie{Name: session.Name, Value: session.Value})
+	copied, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copied.Body.Close()
+	if copied.StatusCode != http.StatusSeeOther {
+		t.Fatalf("a copied session cookie after signing out: %s, want a redirect to sign in", copied.Status)
+	}
 }
 
 func TestSignInOnlyRedirectsWithinTheSite(t *testing.T) {
