@@ -52,6 +52,7 @@ type runFlags struct {
 	cacheDir    string
 	noResults   bool
 	backend     backendFlags
+	args        []string // as given, for a hand-off to vermont-full
 }
 
 // multiFlag collects a repeatable flag.
@@ -61,7 +62,7 @@ func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
 func runRun(ctx context.Context, args []string, io stdio) int {
-	var f runFlags
+	f := runFlags{args: args}
 	fs := flag.NewFlagSet("vermont run", flag.ContinueOnError)
 	fs.SetOutput(io.err)
 	fs.Usage = func() {
@@ -163,12 +164,16 @@ func (f *runFlags) run(ctx context.Context, event string, io stdio) int {
 		printPlans(io, plans)
 		return 0
 	}
+	if code, ok := f.handOff(plans, io); ok {
+		return code
+	}
 	return f.execute(ctx, plans, base, io)
 }
 
 // runPlan is one workflow to run.
 type runPlan struct {
 	file string
+	wf   *workflow.Workflow
 	plan *schedule.Plan
 }
 
@@ -294,7 +299,7 @@ func (f *runFlags) planFile(p *workflow.YAMLParser, path, event string, payload 
 		fmt.Fprintln(io.err, err)
 		return nil, false, nil
 	}
-	return &runPlan{file: path, plan: plan}, true, nil
+	return &runPlan{file: path, wf: wf, plan: plan}, true, nil
 }
 
 // baseContexts are the contexts shared by every workflow of the run.
