@@ -9,7 +9,6 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"sort"
 	"strconv"
@@ -55,6 +54,12 @@ type runFlags struct {
 	args        []string // as given, for a hand-off to vermont-full
 }
 
+// defaultConcurrency is -c's default. GitHub's max-parallel defaults to
+// as many jobs as there are runners, so a 50-leg matrix or a layer of ten
+// jobs starts at once; jobs on this machine mostly wait on processes, and
+// the CPU count would run such a matrix in 25 rounds on 2 cores.
+const defaultConcurrency = 256
+
 // multiFlag collects a repeatable flag.
 type multiFlag []string
 
@@ -96,8 +101,8 @@ func runRun(ctx context.Context, args []string, io stdio) int {
 	fs.BoolVar(&f.json, "json", false, "print events as JSON lines")
 	fs.BoolVar(&f.bind, "bind", false, "run jobs in the working tree instead of a copy")
 	fs.BoolVar(&f.debug, "debug", false, "show ::debug:: output (as the ACTIONS_STEP_DEBUG secret does)")
-	fs.IntVar(&f.concurrency, "c", runtime.NumCPU(), "jobs run at once")
-	fs.IntVar(&f.concurrency, "concurrency", runtime.NumCPU(), "same as -c")
+	fs.IntVar(&f.concurrency, "c", defaultConcurrency, "jobs run at once (GitHub runs as many as it has runners for)")
+	fs.IntVar(&f.concurrency, "concurrency", defaultConcurrency, "same as -c")
 	fs.StringVar(&f.workDir, "workdir", "", "where jobs get their workspace and temp directories")
 	fs.StringVar(&f.node, "node", "", "node binary for JavaScript actions (default: node on PATH)")
 	fs.StringVar(&f.dir, "C", ".", "the repository directory")
