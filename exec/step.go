@@ -470,7 +470,7 @@ func (j *jobRun) applyFiles(c *commandFiles, out *stepOutput) (map[string]string
 		}
 		out.state[kv.Key] = kv.Value
 	}
-	if b, err := os.ReadFile(c.summary); err == nil && len(b) > 0 {
+	if b, err := readCommandFile(c.summary); err == nil && len(b) > 0 {
 		j.summary.Write(b)
 		if b[len(b)-1] != '\n' {
 			j.summary.WriteByte('\n')
