@@ -22,7 +22,7 @@ const zeroSHA = "0000000000000000000000000000000000000000"
 // HEAD's files for a root commit). They are listed on head_commit and on
 // one entry of "commits", which stands for every commit pushed. Without
 // git, or outside a repository, the commit fields stay empty.
-func pushEvent(repo vexec.Repo, actor string) map[string]any {
+func pushEvent(repo vexec.Repo, actor, cacheDir string) map[string]any {
 	full := repo.Repository
 	if full == "" {
 		full = "local/" + lastElem(repo.Root)
@@ -47,13 +47,11 @@ func pushEvent(repo vexec.Repo, actor string) map[string]any {
 	// then the files changed against the first parent (all files, as
 	// added, for a root commit). A second only when an upstream is set
 	// that HEAD is ahead of: its merge base is where the push starts.
-	out, err := exec.Command("git", "-C", repo.Root, "log", "-1", "-z", "--format=%P%x00%an%x00%ae%x00%cn%x00%ce%x00%cI%x00%B%x00",
-		"--name-status", "--no-renames", "--diff-merges=first-parent", "--root", repo.SHA).Output()
-	if err != nil {
-		return ev
-	}
-	f := strings.Split(string(out), "\x00")
-	if len(f) < 7 {
+	// What it prints depends on the commit alone, so it is kept in
+	// cacheDir ("" for none) and a later run of the same commit starts
+	// no git at all.
+	f, ok := commitLog(repo.Root, repo.SHA, cacheDir)
+	if !ok {
 		return ev
 	}
 	base := ""
@@ -64,7 +62,6 @@ func pushEvent(repo vexec.Repo, actor string) map[string]any {
 		ev["created"] = true
 	}
 	added, modified, removed := nameStatus(f[7:])
-	ok := true
 	if repo.Upstream != "" && repo.Upstream != repo.SHA {
 		if mb, err := exec.Command("git", "-C", repo.Root, "merge-base", repo.SHA, repo.Upstream).Output(); err == nil {
 			if s := strings.TrimSpace(string(mb)); s != "" && s != repo.SHA && s != base {

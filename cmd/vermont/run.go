@@ -52,6 +52,7 @@ type runFlags struct {
 	noResults   bool
 	backend     backendFlags
 	args        []string // as given, for a hand-off to vermont-full
+	commitCache string   // where commits' git log output is kept ("" for nowhere)
 }
 
 // defaultConcurrency is -c's default. GitHub's max-parallel defaults to
@@ -67,7 +68,7 @@ func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
 func runRun(ctx context.Context, args []string, io stdio) int {
-	f := runFlags{args: args}
+	f := runFlags{args: args, commitCache: commitCacheDir()}
 	fs := flag.NewFlagSet("vermont run", flag.ContinueOnError)
 	fs.SetOutput(io.err)
 	fs.Usage = func() {
@@ -203,7 +204,7 @@ func (f *runFlags) plan(event string, io stdio) ([]runPlan, *baseContexts, int) 
 	}
 	repo := f.repo()
 	if f.eventPath == "" && event == "push" {
-		payload = objectOf(pushEvent(repo, "vermont"))
+		payload = objectOf(pushEvent(repo, "vermont", f.commitCache))
 	}
 	matrix := map[string]string{}
 	for _, kv := range f.matrix {
