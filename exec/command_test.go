@@ -123,3 +123,15 @@ func BenchmarkCommandFiles(b *testing.B) {
 		c.remove()
 	}
 }
+
+// BenchmarkCommandFilesReused measures what a step pays now, after a step
+// that wrote nothing to them (most steps): checking the job's five command
+// files are still empty plain files.
+func BenchmarkCommandFilesReused(b *testing.B) {
+	j := &jobRun{temp: b.TempDir()}
+	for range b.N {
+		if _, err := j.stepFiles(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -15,6 +15,7 @@ type Repo struct {
 	SHA        string // HEAD's commit
 	Ref        string // refs/heads/<branch>, or "" when HEAD is detached
 	Repository string // owner/name, from the origin remote; "" when unknown
+	Upstream   string // the commit of the branch's upstream (branch.<name>.merge); "" when none is set
 }
 
 // ReadRepo finds the git repository containing dir and reads it. It returns
@@ -64,8 +65,51 @@ func readGitDir(root, gitDir string) Repo {
 	} else {
 		r.SHA = h
 	}
-	r.Repository = originRepository(filepath.Join(common, "config"))
+	config, _ := os.ReadFile(filepath.Join(common, "config"))
+	r.Repository = originRepository(config)
+	if branch, ok := strings.CutPrefix(r.Ref, "refs/heads/"); ok {
+		if up := upstreamRef(config, branch); up != "" {
+			r.Upstream = resolveRef(gitDir, common, up)
+		}
+	}
 	return r
+}
+
+// upstreamRef returns the ref of branch's upstream from a git config
+// file's branch.<name>.remote and .merge: refs/remotes/<remote>/<branch>,
+// or the merge ref itself for a local upstream (remote "."); "" when
+// none is set.
+func upstreamRef(config []byte, branch string) string {
+	var remote, merge string
+	in := false
+	for _, line := range strings.Split(string(config), "\n") {
+		t := strings.TrimSpace(line)
+		if strings.HasPrefix(t, "[") {
+			in = t == `[branch "`+branch+`"]`
+			continue
+		}
+		k, v, ok := strings.Cut(t, "=")
+		if !in || !ok {
+			continue
+		}
+		switch strings.TrimSpace(k) {
+		case "remote":
+			remote = strings.TrimSpace(v)
+		case "merge":
+			merge = strings.TrimSpace(v)
+		}
+	}
+	if remote == "" || merge == "" {
+		return ""
+	}
+	if remote == "." {
+		return merge
+	}
+	name, ok := strings.CutPrefix(merge, "refs/heads/")
+	if !ok {
+		return ""
+	}
+	return "refs/remotes/" + remote + "/" + name
 }
 
 // resolveRef finds a ref's commit in loose refs or packed-refs.
@@ -91,13 +135,9 @@ func resolveRef(gitDir, common, ref string) string {
 
 var remoteURL = regexp.MustCompile(`[:/]([^/:]+)/([^/]+?)(?:\.git)?/?$`)
 
-// originRepository reads remote "origin"'s url from a git config file and
+// originRepository reads remote "origin"'s url from a git config file's text and
 // returns its owner/name.
-func originRepository(config string) string {
-	b, err := os.ReadFile(config)
-	if err != nil {
-		return ""
-	}
+func originRepository(b []byte) string {
 	inOrigin := false
 	for _, line := range strings.Split(string(b), "\n") {
 		t := strings.TrimSpace(line)

@@ -336,6 +336,9 @@ type jobRun struct {
 	// owner is the user steps run as when it is not Vermont's (a
 	// container --user); the files made for the job are given to it.
 	owner *jobOwner
+	// files are the command files steps reuse, emptied between them,
+	// when steps run as Vermont's user (stepFiles).
+	files *commandFiles
 	// resultsToken is the job's ACTIONS_RUNTIME_TOKEN, made when its first
 	// action runs (addResultsEnv).
 	resultsToken string

@@ -59,7 +59,7 @@ func (s *Server) blobEntry(path string) (store, int64, bool) {
 	parts := strings.Split(strings.TrimPrefix(path, blobPrefix), "/")
 	var st store
 	switch {
-	case len(parts) == 3 && parts[0] == "artifacts" && safeRunID.MatchString(parts[1]):
+	case len(parts) == 3 && parts[0] == "artifacts" && safeRunID(parts[1]):
 		st = store{dir: filepath.Join(s.artifactDir, parts[1])}
 	case len(parts) == 2 && parts[0] == "caches":
 		st = s.caches()

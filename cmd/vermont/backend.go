@@ -42,14 +42,8 @@ func (b *backendFlags) register(fs *flag.FlagSet) {
 // host need no daemon: containerd is only contacted when a job needs a
 // container (an image, container:, services) or --containerd asks for it.
 func (b *backendFlags) open(ctx context.Context, hostBackend exec.Backend) (exec.Backend, func(), error) {
-	r := wiring.NewRouter(hostBackend, b.containerdConfig())
+	r := wiring.NewRouter(hostBackend, b.containerd, b.openContainers(hostBackend))
 	return r, r.Close, nil
-}
-
-// containerdConfig is the containerd part of the flags.
-func (b *backendFlags) containerdConfig() wiring.Containerd {
-	return wiring.Containerd{Always: b.containerd, Pull: b.pull, Address: b.address, Runtime: b.runtime,
-		Snapshotter: b.snapshotter, Network: b.network}
 }
 
 // resolver returns the action resolver for a repository. The token is

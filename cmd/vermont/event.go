@@ -22,7 +22,7 @@ const zeroSHA = "0000000000000000000000000000000000000000"
 // HEAD's files for a root commit). They are listed on head_commit and on
 // one entry of "commits", which stands for every commit pushed. Without
 // git, or outside a repository, the commit fields stay empty.
-func pushEvent(repo vexec.Repo, actor string) map[string]any {
+func pushEvent(repo vexec.Repo, actor, cacheDir string) map[string]any {
 	full := repo.Repository
 	if full == "" {
 		full = "local/" + lastElem(repo.Root)
@@ -43,26 +43,31 @@ func pushEvent(repo vexec.Repo, actor string) map[string]any {
 	if repo.SHA == "" {
 		return ev
 	}
-	// One git process: parents, author, committer, time, then the message.
-	out, err := exec.Command("git", "-C", repo.Root, "log", "-1", "--format=%P%x00%an%x00%ae%x00%cn%x00%ce%x00%cI%x00%B", repo.SHA).Output()
-	if err != nil {
+	// One git process: parents, author, committer, time, the message,
+	// then the files changed against the first parent (all files, as
+	// added, for a root commit). A second only when an upstream is set
+	// that HEAD is ahead of: its merge base is where the push starts.
+	// What it prints depends on the commit alone, so it is kept in
+	// cacheDir ("" for none) and a later run of the same commit starts
+	// no git at all.
+	f, ok := commitLog(repo.Root, repo.SHA, cacheDir)
+	if !ok {
 		return ev
 	}
-	f := strings.SplitN(string(out), "\x00", 7)
-	if len(f) != 7 {
-		return ev
-	}
-	base := emptyTree
+	base := ""
 	if parents := strings.Fields(f[0]); len(parents) > 0 {
 		base = parents[0]
 		ev["before"] = base
 	} else {
 		ev["created"] = true
 	}
-	if mb, err := exec.Command("git", "-C", repo.Root, "merge-base", repo.SHA, "@{upstream}").Output(); err == nil {
-		if s := strings.TrimSpace(string(mb)); s != "" && s != repo.SHA {
-			base = s
-			ev["before"] = s
+	added, modified, removed := nameStatus(f[7:])
+	if repo.Upstream != "" && repo.Upstream != repo.SHA {
+		if mb, err := exec.Command("git", "-C", repo.Root, "merge-base", repo.SHA, repo.Upstream).Output(); err == nil {
+			if s := strings.TrimSpace(string(mb)); s != "" && s != repo.SHA && s != base {
+				ev["before"] = s
+				added, modified, removed, ok = changedFiles(repo.Root, s, repo.SHA)
+			}
 		}
 	}
 	commit := map[string]any{
@@ -72,7 +77,7 @@ func pushEvent(repo vexec.Repo, actor string) map[string]any {
 		"author":    map[string]any{"name": f[1], "email": f[2]},
 		"committer": map[string]any{"name": f[3], "email": f[4]},
 	}
-	if added, modified, removed, ok := changedFiles(repo.Root, base, repo.SHA); ok {
+	if ok {
 		commit["added"], commit["modified"], commit["removed"] = added, modified, removed
 		ev["commits"] = []any{commit}
 	}
@@ -84,9 +89,6 @@ func pushEvent(repo vexec.Repo, actor string) map[string]any {
 	return ev
 }
 
-// emptyTree is git's empty tree, the base a root commit is compared with.
-const emptyTree = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
-
 // changedFiles lists the files that differ between base and head, as a
 // push payload's commits list them.
 func changedFiles(root, base, head string) (added, modified, removed []any, ok bool) {
@@ -94,8 +96,17 @@ func changedFiles(root, base, head string) (added, modified, removed []any, ok b
 	if err != nil {
 		return nil, nil, nil, false
 	}
+	added, modified, removed = nameStatus(strings.Split(string(out), "\x00"))
+	return added, modified, removed, true
+}
+
+// nameStatus sorts `git diff --name-status -z` fields (status, path,
+// status, path, …; empty fields skipped) into added, modified and removed.
+func nameStatus(f []string) (added, modified, removed []any) {
 	added, modified, removed = []any{}, []any{}, []any{}
-	f := strings.Split(strings.TrimSuffix(string(out), "\x00"), "\x00")
+	for len(f) > 0 && f[0] == "" {
+		f = f[1:]
+	}
 	for i := 0; i+1 < len(f); i += 2 {
 		switch f[i] {
 		case "A":
@@ -106,7 +117,7 @@ func changedFiles(root, base, head string) (added, modified, removed []any, ok b
 			modified = append(modified, f[i+1])
 		}
 	}
-	return added, modified, removed, true
+	return added, modified, removed
 }
 
 func lastElem(p string) string {

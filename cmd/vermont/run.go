@@ -9,7 +9,6 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"sort"
 	"strconv"
@@ -52,7 +51,15 @@ type runFlags struct {
 	cacheDir    string
 	noResults   bool
 	backend     backendFlags
+	args        []string // as given, for a hand-off to vermont-full
+	commitCache string   // where commits' git log output is kept ("" for nowhere)
 }
+
+// defaultConcurrency is -c's default. GitHub's max-parallel defaults to
+// as many jobs as there are runners, so a 50-leg matrix or a layer of ten
+// jobs starts at once; jobs on this machine mostly wait on processes, and
+// the CPU count would run such a matrix in 25 rounds on 2 cores.
+const defaultConcurrency = 256
 
 // multiFlag collects a repeatable flag.
 type multiFlag []string
@@ -61,7 +68,7 @@ func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
 func runRun(ctx context.Context, args []string, io stdio) int {
-	var f runFlags
+	f := runFlags{args: args, commitCache: commitCacheDir()}
 	fs := flag.NewFlagSet("vermont run", flag.ContinueOnError)
 	fs.SetOutput(io.err)
 	fs.Usage = func() {
@@ -95,8 +102,8 @@ func runRun(ctx context.Context, args []string, io stdio) int {
 	fs.BoolVar(&f.json, "json", false, "print events as JSON lines")
 	fs.BoolVar(&f.bind, "bind", false, "run jobs in the working tree instead of a copy")
 	fs.BoolVar(&f.debug, "debug", false, "show ::debug:: output (as the ACTIONS_STEP_DEBUG secret does)")
-	fs.IntVar(&f.concurrency, "c", runtime.NumCPU(), "jobs run at once")
-	fs.IntVar(&f.concurrency, "concurrency", runtime.NumCPU(), "same as -c")
+	fs.IntVar(&f.concurrency, "c", defaultConcurrency, "jobs run at once (GitHub runs as many as it has runners for)")
+	fs.IntVar(&f.concurrency, "concurrency", defaultConcurrency, "same as -c")
 	fs.StringVar(&f.workDir, "workdir", "", "where jobs get their workspace and temp directories")
 	fs.StringVar(&f.node, "node", "", "node binary for JavaScript actions (default: node on PATH)")
 	fs.StringVar(&f.dir, "C", ".", "the repository directory")
@@ -163,12 +170,16 @@ func (f *runFlags) run(ctx context.Context, event string, io stdio) int {
 		printPlans(io, plans)
 		return 0
 	}
+	if code, ok := f.handOff(plans, io); ok {
+		return code
+	}
 	return f.execute(ctx, plans, base, io)
 }
 
 // runPlan is one workflow to run.
 type runPlan struct {
 	file string
+	wf   *workflow.Workflow
 	plan *schedule.Plan
 }
 
@@ -193,7 +204,7 @@ func (f *runFlags) plan(event string, io stdio) ([]runPlan, *baseContexts, int) 
 	}
 	repo := f.repo()
 	if f.eventPath == "" && event == "push" {
-		payload = objectOf(pushEvent(repo, "vermont"))
+		payload = objectOf(pushEvent(repo, "vermont", f.commitCache))
 	}
 	matrix := map[string]string{}
 	for _, kv := range f.matrix {
@@ -294,7 +305,7 @@ func (f *runFlags) planFile(p *workflow.YAMLParser, path, event string, payload 
 		fmt.Fprintln(io.err, err)
 		return nil, false, nil
 	}
-	return &runPlan{file: path, plan: plan}, true, nil
+	return &runPlan{file: path, wf: wf, plan: plan}, true, nil
 }
 
 // baseContexts are the contexts shared by every workflow of the run.

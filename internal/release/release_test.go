@@ -25,6 +25,7 @@ type build struct {
 	Main   string     `yaml:"main"`
 	Env    []string   `yaml:"env"`
 	Flags  []string   `yaml:"flags"`
+	Tags   []string   `yaml:"tags"`
 	Goos   []string   `yaml:"goos"`
 	Goarch []string   `yaml:"goarch"`
 	Ignore []platform `yaml:"ignore"`
@@ -39,7 +40,7 @@ type platform struct {
 // target is one goos/goarch pair of one build.
 type target struct {
 	build, main, goos, goarch string
-	env, flags                []string
+	env, flags, tags          []string
 }
 
 func (t target) String() string { return fmt.Sprintf("%s/%s_%s", t.build, t.goos, t.goarch) }
@@ -59,7 +60,7 @@ func targets(cfg goreleaser) ([]target, error) {
 				if slices.Contains(b.Ignore, platform{Goos: goos, Goarch: goarch}) {
 					continue
 				}
-				out = append(out, target{build: b.ID, main: b.Main, goos: goos, goarch: goarch, env: b.Env, flags: b.Flags})
+				out = append(out, target{build: b.ID, main: b.Main, goos: goos, goarch: goarch, env: b.Env, flags: b.Flags, tags: b.Tags})
 			}
 		}
 	}
@@ -118,15 +119,27 @@ func TestReleaseTargetsBuild(t *testing.T) {
 		t.Fatalf(".goreleaser.yaml: %v", err)
 	}
 	want := []string{"linux_amd64", "linux_arm64", "darwin_amd64", "darwin_arm64", "windows_amd64", "windows_arm64"}
-	for _, w := range want {
-		if !slices.ContainsFunc(all, func(tg target) bool { return tg.goos+"_"+tg.goarch == w }) {
-			t.Errorf(".goreleaser.yaml does not build %s", w)
+	// vermont is the host-only build (-tags thin); vermont-full, beside it
+	// in each archive, runs what needs daemon clients.
+	for _, id := range []string{"vermont", "vermont-full"} {
+		for _, w := range want {
+			if !slices.ContainsFunc(all, func(tg target) bool { return tg.build == id && tg.goos+"_"+tg.goarch == w }) {
+				t.Errorf(".goreleaser.yaml does not build %s for %s", id, w)
+			}
+		}
+	}
+	for _, b := range cfg.Builds {
+		if thin := slices.Contains(b.Tags, "thin"); thin != (b.ID == "vermont") {
+			t.Errorf("build %s: tags %v; want thin on vermont only", b.ID, b.Tags)
 		}
 	}
 	out := t.TempDir()
 	for _, tg := range all {
 		t.Run(tg.String(), func(t *testing.T) {
 			args := append([]string{"build", "-o", filepath.Join(out, tg.String())}, tg.flags...)
+			if len(tg.tags) > 0 {
+				args = append(args, "-tags", strings.Join(tg.tags, ","))
+			}
 			cmd := exec.Command("go", append(args, tg.main)...)
 			cmd.Dir = root
 			cmd.Env = append(append(os.Environ(), tg.env...), "GOOS="+tg.goos, "GOARCH="+tg.goarch)

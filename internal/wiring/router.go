@@ -7,43 +7,47 @@ import (
 	"sync"
 
 	"github.com/vermont-ci/vermont/exec"
-	"github.com/vermont-ci/vermont/exec/containerd"
 )
 
-// Containerd configures the containerd backend the Router connects to
-// when a job first needs containers. Zero fields take containerd's
-// defaults.
-type Containerd struct {
-	Always      bool   // run every job through containerd (host-labelled jobs still run on the host)
-	Pull        bool   // pull images that are missing
-	Address     string // socket
-	Runtime     string // runtime handler
-	Snapshotter string
-	Network     string // "none" or "host"
+// ContainerBackend is the containerd backend a Router sends container
+// jobs to (exec/containerd's Backend, connected by package
+// internal/wiring/ctrdwire).
+type ContainerBackend interface {
+	exec.Backend
+	Close() error
 }
+
+// OpenContainers connects to the container backend. A Router calls it
+// once, when a job first needs containers.
+type OpenContainers func(ctx context.Context) (ContainerBackend, error)
 
 // Router is an exec.Backend that sends each job to the host or to
 // containerd. Jobs on the host need no daemon: containerd is only
 // contacted when a job needs a container (an image, container:,
-// services) or Always asks for it.
+// services) or always asks for it. This package links no daemon client:
+// what connects is the open function, so a host-only binary passes one
+// that only reports the missing build.
 type Router struct {
-	host exec.Backend
-	cfg  Containerd
-	once sync.Once
-	ctrd *containerd.Backend
-	err  error
+	host   exec.Backend
+	always bool
+	open   OpenContainers
+	once   sync.Once
+	ctrd   ContainerBackend
+	err    error
 }
 
 var _ exec.Backend = (*Router)(nil)
 
-// NewRouter returns a Router over the host backend.
-func NewRouter(host exec.Backend, cfg Containerd) *Router {
-	return &Router{host: host, cfg: cfg}
+// NewRouter returns a Router over the host backend. With always, every
+// job goes to the container backend (host-labelled jobs still run on the
+// host, as it decides).
+func NewRouter(host exec.Backend, always bool, open OpenContainers) *Router {
+	return &Router{host: host, always: always, open: open}
 }
 
 // Start implements exec.Backend.
 func (r *Router) Start(ctx context.Context, spec exec.JobSpec) (exec.StepRunner, error) {
-	if !r.cfg.Always && spec.Image == "" && len(spec.Services) == 0 {
+	if !r.always && spec.Image == "" && len(spec.Services) == 0 {
 		h, err := r.host.Start(ctx, spec)
 		if err != nil {
 			return nil, err
@@ -57,28 +61,20 @@ func (r *Router) Start(ctx context.Context, spec exec.JobSpec) (exec.StepRunner,
 	return b.Start(ctx, spec)
 }
 
-func (r *Router) containerd(ctx context.Context) (*containerd.Backend, error) {
+func (r *Router) containerd(ctx context.Context) (ContainerBackend, error) {
 	r.once.Do(func() {
-		opts := []containerd.Option{containerd.WithHost(r.host), containerd.WithNetwork(r.cfg.Network)}
-		if r.cfg.Address != "" {
-			opts = append(opts, containerd.WithAddress(r.cfg.Address))
+		if r.open == nil {
+			r.err = exec.ErrNoContainers
+			return
 		}
-		if r.cfg.Snapshotter != "" {
-			opts = append(opts, containerd.WithSnapshotter(r.cfg.Snapshotter))
-		}
-		if r.cfg.Runtime != "" {
-			opts = append(opts, containerd.WithRuntime(r.cfg.Runtime))
-		}
-		if r.cfg.Pull {
-			opts = append(opts, containerd.WithPull())
-		}
-		r.ctrd, r.err = containerd.New(ctx, opts...)
+		r.ctrd, r.err = r.open(ctx)
 	})
 	return r.ctrd, r.err
 }
 
 // Close releases the containerd connection, if one was made.
 func (r *Router) Close() {
+	r.once.Do(func() {}) // a late first use must not connect now
 	if r.ctrd != nil {
 		r.ctrd.Close()
 	}
