@@ -3,6 +3,7 @@ package api
 import (
 	"archive/zip"
 	"context"
+	"errors"
 	"io"
 	"io/fs"
 	"net/http"
@@ -159,28 +160,44 @@ func (a *API) deleteArtifact(w http.ResponseWriter, r *http.Request, c *call) er
 
 // artifactPath is where art's content lives: its Path, under the data
 // directory when relative; "" when it has none.
-func (a *API) artifactPath(art store.Artifact) string {
+func (a *API) artifactPath(art store.Artifact) string { return ArtifactPath(a.store.Dir(), art) }
+
+// ArtifactPath is where art's content lives: its Path, under dataDir when
+// relative; "" when it has none.
+func ArtifactPath(dataDir string, art store.Artifact) string {
 	if art.Path == "" {
 		return ""
 	}
 	if filepath.IsAbs(art.Path) {
 		return art.Path
 	}
-	return filepath.Join(a.store.Dir(), filepath.FromSlash(art.Path))
+	return filepath.Join(dataDir, filepath.FromSlash(art.Path))
 }
 
-// serveArtifact writes the artifact as a zip: a .zip file as it is, a
-// directory zipped (its files at the archive's root, as
-// actions/upload-artifact lays them out), any other file as the one entry.
 func (a *API) serveArtifact(w http.ResponseWriter, r *http.Request, id int64) error {
 	art, err := a.store.Artifact(r.Context(), id)
 	if err != nil {
 		return err
 	}
-	p := a.artifactPath(art)
-	fi, err := os.Stat(p)
-	if p == "" || err != nil {
+	err = ServeArtifact(w, r, a.store.Dir(), art)
+	if errors.Is(err, fs.ErrNotExist) {
 		return errNotFound
+	}
+	return err
+}
+
+// ServeArtifact writes art as a zip: a .zip file as it is, a directory
+// zipped (its files at the archive's root, as actions/upload-artifact lays
+// them out), any other file as the one entry. An artifact without content
+// is an fs.ErrNotExist, before anything is written.
+func ServeArtifact(w http.ResponseWriter, r *http.Request, dataDir string, art store.Artifact) error {
+	p := ArtifactPath(dataDir, art)
+	if p == "" {
+		return fs.ErrNotExist
+	}
+	fi, err := os.Stat(p)
+	if err != nil {
+		return fs.ErrNotExist
 	}
 	w.Header().Set("Content-Type", "application/zip")
 	w.Header().Set("Content-Disposition", "attachment; filename="+strconv.Quote(art.Name+".zip"))

@@ -1,19 +1,17 @@
 package web
 
 import (
-	"archive/zip"
 	"context"
 	"encoding/json"
+	"errors"
 	"html/template"
-	"io"
 	"io/fs"
 	"net/http"
-	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/vermont-ci/vermont/server/api"
 	"github.com/vermont-ci/vermont/server/store"
 	"github.com/vermont-ci/vermont/workflow"
 )
@@ -249,44 +247,12 @@ func (u *UI) artifact(w http.ResponseWriter, r *request) error {
 	if art.RunID != run.ID || art.Path == "" {
 		return errNotFound
 	}
-	p := art.Path
-	if !filepath.IsAbs(p) {
-		p = filepath.Join(u.store.Dir(), filepath.FromSlash(p))
-	}
-	fi, err := os.Stat(p)
-	if err != nil {
+	err = api.ServeArtifact(w, r.Request, u.store.Dir(), art)
+	if errors.Is(err, fs.ErrNotExist) {
 		return errNotFound
 	}
-	w.Header().Set("Content-Type", "application/zip")
-	w.Header().Set("Content-Disposition", "attachment; filename="+strconv.Quote(art.Name+".zip"))
-	if !fi.IsDir() && strings.HasSuffix(p, ".zip") {
-		http.ServeFile(w, r.Request, p)
-		return nil
-	}
-	zw := zip.NewWriter(w)
-	root := p
-	if !fi.IsDir() {
-		root = filepath.Dir(p)
-	}
-	err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(root, path)
-		f, err := zw.Create(filepath.ToSlash(rel))
-		if err != nil {
-			return err
-		}
-		in, err := os.Open(path)
-		if err != nil {
-			return err
-		}
-		defer in.Close()
-		_, err = io.Copy(f, in)
-		return err
-	})
 	if err != nil {
 		u.log.WarnContext(r.Context(), "web: zipping an artifact", "artifact", art.ID, "error", err)
 	}
-	return zw.Close()
+	return nil
 }
