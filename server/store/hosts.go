@@ -57,23 +57,11 @@ func (s *Store) AbandonLost(ctx context.Context, deadAfter time.Duration, messag
 	cutoff := nanos(now.Add(-deadAfter))
 	var ids []int64
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT id FROM runs WHERE status = ? AND (lease_until < ?
-				OR lease_host IN (SELECT name FROM hosts WHERE heartbeat_at < ?))
-			ORDER BY id`+s.claimLock(), InProgress, nanos(now), cutoff)
+		var err error
+		ids, err = abandonRuns(ctx, tx, `(lease_until < ? OR lease_host IN (SELECT name FROM hosts WHERE heartbeat_at < ?))
+			ORDER BY id`+s.claimLock(), message, now, nanos(now), cutoff)
 		if err != nil {
 			return err
-		}
-		ids, err = collect(rows, func(sc scanner) (int64, error) {
-			var id int64
-			return id, sc.Scan(&id)
-		})
-		if err != nil {
-			return err
-		}
-		for _, id := range ids {
-			if err := abandonRun(ctx, tx, id, message, now); err != nil {
-				return fmt.Errorf("run %d: %w", id, err)
-			}
 		}
 		_, err = tx.ExecContext(ctx, `DELETE FROM hosts WHERE heartbeat_at < ?`, cutoff)
 		return err

@@ -17,27 +17,34 @@ func (s *Store) Abandon(ctx context.Context, host, message string) ([]int64, err
 	now := s.now()
 	var ids []int64
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT id FROM runs WHERE status = ? AND (lease_host = ? OR lease_until < ?)
-			ORDER BY id`+s.claimLock(), InProgress, host, nanos(now))
-		if err != nil {
-			return err
-		}
-		ids, err = collect(rows, func(sc scanner) (int64, error) {
-			var id int64
-			return id, sc.Scan(&id)
-		})
-		if err != nil {
-			return err
-		}
-		for _, id := range ids {
-			if err := abandonRun(ctx, tx, id, message, now); err != nil {
-				return fmt.Errorf("run %d: %w", id, err)
-			}
-		}
-		return nil
+		var err error
+		ids, err = abandonRuns(ctx, tx, `(lease_host = ? OR lease_until < ?) ORDER BY id`+s.claimLock(), message, now, host, nanos(now))
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: abandon runs of %s: %w", host, err)
+	}
+	return ids, nil
+}
+
+// abandonRuns concludes the in-progress runs that match where (a
+// condition on runs, with its args) as abandonRun does, by id.
+func abandonRuns(ctx context.Context, tx *sql.Tx, where, message string, now time.Time, args ...any) ([]int64, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id FROM runs WHERE status = ? AND `+where, append([]any{InProgress}, args...)...)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := collect(rows, func(sc scanner) (int64, error) {
+		var id int64
+		return id, sc.Scan(&id)
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range ids {
+		if err := abandonRun(ctx, tx, id, message, now); err != nil {
+			return nil, fmt.Errorf("run %d: %w", id, err)
+		}
 	}
 	return ids, nil
 }
