@@ -13,6 +13,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/vermont-ci/vermont/internal/runfiles"
 	vmkube "github.com/vermont-ci/vermont/vm/kubernetes"
 )
 
@@ -60,7 +61,7 @@ type poolSpec struct {
 func loadPoolEnv(environ []string, dotEnvPath string) (poolEnv, error) {
 	vars := map[string]string{}
 	if data, err := os.ReadFile(dotEnvPath); err == nil {
-		if vars, err = parseDotEnv(dotEnvPath, data); err != nil {
+		if vars, err = runfiles.ParseDotEnv(dotEnvPath, data); err != nil {
 			return poolEnv{}, err
 		}
 	} else if !errors.Is(err, os.ErrNotExist) {

@@ -551,36 +551,6 @@ func TestLoadPoolEnv(t *testing.T) {
 	}
 }
 
-func TestParseDotEnv(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name, in string
-		want     map[string]string
-		wantErr  string
-	}{
-		{name: "forms", in: "A=1\n  B = two words \nC=\"x\\ny\"\nD='raw \\n'\nE=v # c\n\n#x=1\n",
-			want: map[string]string{"A": "1", "B": "two words", "C": "x\ny", "D": `raw \n`, "E": "v"}},
-		{name: "no equals", in: "A=1\nnonsense\n", wantErr: ".env:2:1: want KEY=VALUE"},
-		{name: "unterminated", in: "A=1\n  KEY=\"open\n", wantErr: ".env:2:7: KEY: unterminated double quote"},
-		{name: "all errors", in: "x\ny\n", wantErr: ".env:1:1: want KEY=VALUE\n.env:2:1: want KEY=VALUE"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			got, err := parseDotEnv(".env", []byte(tt.in))
-			if tt.wantErr != "" {
-				if err == nil || err.Error() != tt.wantErr {
-					t.Fatalf("err = %v, want %q", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil || fmt.Sprint(got) != fmt.Sprint(tt.want) {
-				t.Fatalf("got %v, %v; want %v", got, err, tt.want)
-			}
-		})
-	}
-}
-
 func TestParsePoolFile(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/vermont-ci/vermont/exec"
 	"github.com/vermont-ci/vermont/exec/host"
+	"github.com/vermont-ci/vermont/internal/runfiles"
 	"github.com/vermont-ci/vermont/internal/wiring"
 	"github.com/vermont-ci/vermont/schedule"
 	"github.com/vermont-ci/vermont/workflow"
@@ -473,7 +474,7 @@ func readDotEnv(path string) (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	return parseDotEnv(path, b)
+	return runfiles.ParseDotEnv(path, b)
 }
 
 // execute runs the plans concurrently, as GitHub runs the workflows one

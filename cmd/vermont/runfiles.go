@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"errors"
 	"flag"
 	"fmt"
@@ -10,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/vermont-ci/vermont/internal/runfiles"
 )
 
 // rcName is the defaults file of vermont run, as act's .actrc: one flag
@@ -40,7 +40,7 @@ func rcArgs(args []string, fset *flag.FlagSet) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		a, err := parseRC(name, data, fset)
+		a, err := runfiles.ParseRC(name, data, fset)
 		if err != nil {
 			return nil, err
 		}
@@ -78,34 +78,6 @@ func sameFile(a, b string) bool {
 		return filepath.Clean(a) == filepath.Clean(b)
 	}
 	return os.SameFile(ia, ib)
-}
-
-// parseRC reads one defaults file: each line a flag of fset, with its value
-// after a space or an =. An unknown flag is an error at file:line:col.
-func parseRC(name string, data []byte, fset *flag.FlagSet) ([]string, error) {
-	var out []string
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimRight(sc.Text(), "\r")
-		trimmed := strings.TrimSpace(line)
-		if trimmed == "" || trimmed[0] == '#' {
-			continue
-		}
-		col := strings.Index(line, trimmed) + 1
-		if !strings.HasPrefix(trimmed, "-") {
-			return nil, fmt.Errorf("%s:%d:%d: want a flag (-X or --name), one per line", name, n, col)
-		}
-		flagPart, value, hasValue := strings.Cut(trimmed, " ")
-		fname, _, _ := strings.Cut(strings.TrimLeft(flagPart, "-"), "=")
-		if fset.Lookup(fname) == nil {
-			return nil, fmt.Errorf("%s:%d:%d: unknown flag %q for vermont run", name, n, col, flagPart)
-		}
-		out = append(out, flagPart)
-		if hasValue {
-			out = append(out, strings.TrimSpace(value))
-		}
-	}
-	return out, sc.Err()
 }
 
 // envFiles reads the --env-file files into env: by default .env in the

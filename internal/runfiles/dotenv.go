@@ -1,4 +1,8 @@
-package main
+// Package runfiles parses the small files the vermont command reads
+// before a run: NAME=VALUE files (--env-file, --var-file, --secret-file,
+// a pool's .env) and .vermontrc defaults. Its own package, so that their
+// fuzz targets build without the command's dependencies.
+package runfiles
 
 import (
 	"bufio"
@@ -9,9 +13,9 @@ import (
 	"strings"
 )
 
-// parseDotEnv reads KEY=VALUE lines (optionally "export KEY=VALUE"), with #
+// ParseDotEnv reads KEY=VALUE lines (optionally "export KEY=VALUE"), with #
 // comments and single or double quotes. Errors read "file:line:col: ...".
-func parseDotEnv(name string, data []byte) (map[string]string, error) {
+func ParseDotEnv(name string, data []byte) (map[string]string, error) {
 	out := map[string]string{}
 	var errs []error
 	sc := bufio.NewScanner(bytes.NewReader(data))
