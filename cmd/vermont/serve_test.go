@@ -1,4 +1,4 @@
-//go:build !thin
+//go:build !thin && !windows
 
 package main
 

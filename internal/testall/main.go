@@ -151,8 +151,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return "", r.cmd([]string{"GOOS=windows"}, "go", "build", "-tags", "thin", "-o", os.DevNull, "./cmd/vermont")
 	})
-	r.step("GOOS=windows go vet ./vm/...", func() (string, error) {
-		return "", r.cmd([]string{"GOOS=windows"}, "go", "vet", "./vm/...")
+	r.step("GOOS=windows go vet ./...", func() (string, error) {
+		return "", r.cmd([]string{"GOOS=windows"}, "go", "vet", "./...")
 	})
 	r.step("vermont validate .github/workflows", func() (string, error) {
 		return "", r.cmd(nil, "go", "run", "./cmd/vermont", "validate", ".github/workflows")
