@@ -44,15 +44,25 @@ func (a *API) secretRoutes() []route {
 // (https://docs.github.com/en/actions/security-for-github-actions/security-guides/using-secrets-in-github-actions#naming-your-secrets).
 var secretName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
-// checkName returns name as GitHub stores it (upper case), or a 422 with
-// why it is not a valid name for what ("secret" or "variable").
-func checkName(what, name string) (string, error) {
+// CheckName returns name as GitHub stores it (upper case), or an
+// *InvalidError with GitHub's message saying why it is not a valid name for
+// what ("secret" or "variable").
+func CheckName(what, name string) (string, error) {
 	if !secretName.MatchString(name) {
-		return "", httpError(http.StatusUnprocessableEntity, "Failed to add "+what+". Name is invalid: "+what+" names can only contain alphanumeric characters ([a-z], [A-Z], [0-9]) or underscores (_), and must not start with a number.", "")
+		return "", &InvalidError{Message: "Failed to add " + what + ". Name is invalid: " + what + " names can only contain alphanumeric characters ([a-z], [A-Z], [0-9]) or underscores (_), and must not start with a number."}
 	}
 	up := strings.ToUpper(name)
 	if strings.HasPrefix(up, "GITHUB_") {
-		return "", httpError(http.StatusUnprocessableEntity, "Failed to add "+what+". Name is invalid: "+what+" names must not start with the GITHUB_ prefix.", "")
+		return "", &InvalidError{Message: "Failed to add " + what + ". Name is invalid: " + what + " names must not start with the GITHUB_ prefix."}
+	}
+	return up, nil
+}
+
+// checkName is CheckName answered as a 422.
+func checkName(what, name string) (string, error) {
+	up, err := CheckName(what, name)
+	if err != nil {
+		return "", httpError(http.StatusUnprocessableEntity, err.Error(), "")
 	}
 	return up, nil
 }

@@ -4,25 +4,13 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 
+	"github.com/vermont-ci/vermont/server/api"
 	"github.com/vermont-ci/vermont/server/secrets"
 	"github.com/vermont-ci/vermont/server/store"
 	"github.com/vermont-ci/vermont/server/token"
 )
-
-// secretName is GitHub's rule for secret and variable names
-// (https://docs.github.com/en/actions/security-for-github-actions/security-guides/using-secrets-in-github-actions#naming-your-secrets).
-var secretName = regexp.MustCompile(`^[A-Z_][A-Z0-9_]*$`)
-
-func checkName(name string) (string, error) {
-	name = strings.ToUpper(strings.TrimSpace(name))
-	if !secretName.MatchString(name) || strings.HasPrefix(name, "GITHUB_") {
-		return "", badRequest("Names may hold only letters, digits and underscores, may not start with a digit, and may not start with GITHUB_.")
-	}
-	return name, nil
-}
 
 func settingsPath(repo store.Repository) string {
 	return "/" + url.PathEscape(repo.Owner) + "/" + url.PathEscape(repo.Name) + "/settings/secrets/actions"
@@ -58,7 +46,7 @@ func (u *UI) setSecret(w http.ResponseWriter, r *request) error {
 	if err != nil {
 		return err
 	}
-	name, err := checkName(r.PostFormValue("name"))
+	name, err := api.CheckName("secret", strings.TrimSpace(r.PostFormValue("name")))
 	if err != nil {
 		return err
 	}
@@ -99,7 +87,7 @@ func (u *UI) setVariable(w http.ResponseWriter, r *request) error {
 	if err != nil {
 		return err
 	}
-	name, err := checkName(r.PostFormValue("name"))
+	name, err := api.CheckName("variable", strings.TrimSpace(r.PostFormValue("name")))
 	if err != nil {
 		return err
 	}

@@ -306,6 +306,12 @@ func TestSecretValueInNoPage(t *testing.T) {
 			t.Errorf("%s holds the secret's value", p)
 		}
 	}
+	// Names are checked as the API checks them, with GitHub's messages.
+	for name, want := range map[string]string{"1st": "must not start with a number", "github_token": "must not start with the GITHUB_ prefix"} {
+		if code, body := c.post(t, path, url.Values{"csrf": {c.csrf(t, path)}, "name": {name}, "value": {"v"}}); code != http.StatusUnprocessableEntity || !strings.Contains(body, want) {
+			t.Errorf("secret named %q: %d, want 422 saying %q", name, code, want)
+		}
+	}
 	// A read token sees no form to set secrets, and may not post one.
 	reader := h.client(t)
 	reader.signIn(t, h.read)
