@@ -4,7 +4,6 @@ package main
 
 import (
 	"archive/zip"
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -18,7 +17,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -32,50 +30,6 @@ import (
 // processes (the binary built by the test) on one private PostgreSQL
 // database (internal/pgtest), each with its own data directory, as
 // separate machines would.
-
-var (
-	hostBinOnce sync.Once
-	hostBin     string
-	hostBinErr  error
-)
-
-// hostBinary builds cmd/vermont once per test process.
-func hostBinary(tb testing.TB) string {
-	tb.Helper()
-	hostBinOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "vermont-hosts-bin-")
-		if err != nil {
-			hostBinErr = err
-			return
-		}
-		hostBin = filepath.Join(dir, "vermont")
-		if out, err := osexec.Command("go", "build", "-o", hostBin, ".").CombinedOutput(); err != nil {
-			hostBinErr = fmt.Errorf("go build: %v: %s", err, out)
-		}
-	})
-	if hostBinErr != nil {
-		tb.Fatal(hostBinErr)
-	}
-	return hostBin
-}
-
-// syncBuf is a buffer safe for concurrent use.
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *syncBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *syncBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // cluster is a PostgreSQL database, a repository and the hosts serving it.
 type cluster struct {
@@ -93,11 +47,9 @@ type cluster struct {
 
 // hostProc is one `vermont serve` process.
 type hostProc struct {
-	name   string
-	cmd    *osexec.Cmd
-	url    string
-	logs   *syncBuf
-	exited chan struct{}
+	*serveProc
+	name string
+	url  string
 }
 
 // newCluster starts PostgreSQL and makes a repository with files.
@@ -137,7 +89,7 @@ func newCluster(tb testing.TB, files map[string]string) *cluster {
 	git(work, "push", "-q", c.bare, "HEAD:refs/heads/main")
 	c.sha = git(work, "rev-parse", "HEAD")
 
-	bin := hostBinary(tb)
+	bin := vermontBinary(tb)
 	out, err := osexec.Command(bin, "token", "create", "--data", tb.TempDir(), "--database", url, "--scope", "admin", "tester").Output()
 	if err != nil {
 		tb.Fatalf("token create --database: %v", err)
@@ -180,66 +132,13 @@ const sharedSecret = "shared-by-every-host"
 // start starts host name with its own data directory.
 func (c *cluster) start(name string, env []string, args ...string) *hostProc {
 	c.tb.Helper()
-	bin := hostBinary(c.tb)
+	bin := vermontBinary(c.tb)
 	all := append([]string{"serve", "--data", c.tb.TempDir(), "--database", c.db, "--host", name,
 		"--artifacts", c.shared, "--listen", "127.0.0.1:0", "--repo", "octo/app=" + c.bare}, args...)
-	cmd := osexec.Command(bin, all...)
-	cmd.Env = append(os.Environ(), append([]string{"VERMONT_WEBHOOK_SECRET=" + "hosts-test", "VERMONT_SECRET_KEY=" + c.key}, env...)...)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		c.tb.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		c.tb.Fatal(err)
-	}
-	h := &hostProc{name: name, cmd: cmd, logs: &syncBuf{}, exited: make(chan struct{})}
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		sc.Buffer(make([]byte, 1<<20), 1<<20)
-		for sc.Scan() {
-			line := sc.Text()
-			h.logs.Write([]byte(line + "\n"))
-			var m map[string]any
-			if json.Unmarshal([]byte(line), &m) == nil && m["msg"] == "vermont serve listening" {
-				addr <- m["addr"].(string)
-			}
-		}
-		_ = cmd.Wait()
-		close(h.exited)
-	}()
-	c.tb.Cleanup(h.stop)
-	select {
-	case a := <-addr:
-		h.url = "http://" + a
-	case <-h.exited:
-		c.tb.Fatalf("host %s exited: %s", name, h.logs.String())
-	case <-time.After(60 * time.Second):
-		c.tb.Fatalf("host %s did not start: %s", name, h.logs.String())
-	}
+	p := startServeProc(c.tb, bin, all, append([]string{"VERMONT_WEBHOOK_SECRET=" + "hosts-test", "VERMONT_SECRET_KEY=" + c.key}, env...))
+	h := &hostProc{serveProc: p, name: name, url: "http://" + p.addr}
 	c.hosts = append(c.hosts, h)
 	return h
-}
-
-func (h *hostProc) stop() {
-	select {
-	case <-h.exited:
-		return
-	default:
-	}
-	_ = h.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-h.exited:
-	case <-time.After(30 * time.Second):
-		_ = h.cmd.Process.Kill()
-		<-h.exited
-	}
-}
-
-// kill ends the host with SIGKILL: no lease is released, nothing flushed.
-func (h *hostProc) kill() {
-	_ = h.cmd.Process.Kill()
-	<-h.exited
 }
 
 // completed lists the run ids the host's log says it completed, with
@@ -789,7 +688,7 @@ jobs:
 // password in the URL is not in it.
 func TestServeDatabaseFlags(t *testing.T) {
 	t.Parallel()
-	bin := hostBinary(t)
+	bin := vermontBinary(t)
 	var env []string
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "VERMONT_SECRET_KEY=") && !strings.HasPrefix(kv, "VERMONT_DATABASE=") {

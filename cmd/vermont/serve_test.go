@@ -43,7 +43,7 @@ var (
 )
 
 // vermontBinary builds cmd/vermont once per test process.
-func vermontBinary(t *testing.T) string {
+func vermontBinary(t testing.TB) string {
 	t.Helper()
 	binOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "vermont-bin-")
@@ -117,13 +117,11 @@ func (r *srcRepo) push(branch string) {
 
 // service is a running `vermont serve`.
 type service struct {
+	*serveProc
 	t      *testing.T
-	cmd    *osexec.Cmd
 	data   string
 	url    string
 	token  string
-	logs   *lockedBuffer
-	exited chan struct{}
 	client *http.Client
 }
 
@@ -157,68 +155,85 @@ func startService(t *testing.T, c serveConfig) *service {
 	if c.tls != nil {
 		args = append(args, "--tls-cert", c.tls.cert, "--tls-key", c.tls.key)
 	}
-	cmd := osexec.Command(bin, append(args, c.args...)...)
-	cmd.Env = append(os.Environ(), append([]string{"VERMONT_WEBHOOK_SECRET=" + serveSecret}, c.env...)...)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	s := &service{t: t, cmd: cmd, data: c.data, token: c.token, logs: &lockedBuffer{}, exited: make(chan struct{}),
-		client: http.DefaultClient}
+	p := startServeProc(t, bin, append(args, c.args...), append([]string{"VERMONT_WEBHOOK_SECRET=" + serveSecret}, c.env...))
+	s := &service{t: t, serveProc: p, data: c.data, token: c.token, client: http.DefaultClient}
 	scheme := "http://"
 	if c.tls != nil {
 		s.client, scheme = c.tls.client(), "https://"
 	}
+	s.url = scheme + p.addr
+	return s
+}
+
+// serveProc is a running `vermont serve` process: its log (stderr, JSON
+// lines) and the address it said it listens on.
+type serveProc struct {
+	cmd    *osexec.Cmd
+	addr   string
+	logs   *lockedBuffer
+	exited chan struct{}
+}
+
+// startServeProc starts bin with args, env added to the environment, and
+// waits until it logs where it listens; the test's cleanup stops it.
+func startServeProc(tb testing.TB, bin string, args, env []string) *serveProc {
+	tb.Helper()
+	cmd := osexec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	p := &serveProc{cmd: cmd, logs: &lockedBuffer{}, exited: make(chan struct{})}
 	addr := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		sc.Buffer(make([]byte, 1<<20), 1<<20)
 		for sc.Scan() {
 			line := sc.Text()
-			s.logs.Write([]byte(line + "\n"))
+			p.logs.Write([]byte(line + "\n"))
 			var m map[string]any
 			if json.Unmarshal([]byte(line), &m) == nil && m["msg"] == "vermont serve listening" {
 				addr <- m["addr"].(string)
 			}
 		}
 		_ = cmd.Wait()
-		close(s.exited)
+		close(p.exited)
 	}()
-	t.Cleanup(func() { s.stop() })
+	tb.Cleanup(p.stop)
 	select {
-	case a := <-addr:
-		s.url = scheme + a
-	case <-s.exited:
-		t.Fatalf("vermont serve exited: %s", s.logs.String())
+	case p.addr = <-addr:
+	case <-p.exited:
+		tb.Fatalf("vermont serve %q exited: %s", args, p.logs.String())
 	case <-time.After(60 * time.Second):
-		t.Fatalf("vermont serve did not start: %s", s.logs.String())
+		tb.Fatalf("vermont serve %q did not start: %s", args, p.logs.String())
 	}
-	return s
+	return p
 }
 
-// stop ends the service with SIGTERM, as an init system does.
-func (s *service) stop() {
+// stop ends the process with SIGTERM, as an init system does.
+func (p *serveProc) stop() {
 	select {
-	case <-s.exited:
+	case <-p.exited:
 		return
 	default:
 	}
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
 	select {
-	case <-s.exited:
+	case <-p.exited:
 	case <-time.After(30 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-s.exited
+		_ = p.cmd.Process.Kill()
+		<-p.exited
 	}
 }
 
-// kill ends the service with SIGKILL.
-func (s *service) kill() {
-	_ = s.cmd.Process.Kill()
-	<-s.exited
+// kill ends the process with SIGKILL: no lease is released, nothing flushed.
+func (p *serveProc) kill() {
+	_ = p.cmd.Process.Kill()
+	<-p.exited
 }
 
 // deliver posts a webhook delivery signed with secret as GitHub signs one.
