@@ -75,8 +75,9 @@ func (w *watcher) watchFailed(ns string, err error) {
 		return // the server closed the watch; it resumes
 	}
 	w.mu.Lock()
-	repeated := w.lastErr != nil && w.lastErr.Error() == err.Error()
-	w.lastErr = fmt.Errorf("watching pods in %s: %w", ns, err)
+	wrapped := fmt.Errorf("watching pods in %s: %w", ns, err)
+	repeated := w.lastErr != nil && w.lastErr.Error() == wrapped.Error()
+	w.lastErr = wrapped
 	close(w.changed)
 	w.changed = make(chan struct{})
 	w.mu.Unlock()
@@ -190,8 +191,9 @@ func (w *watcher) waitRunning(ctx context.Context, ns, name string, pullTimeout 
 			}
 		case seen && w.synced():
 			return nil, fmt.Errorf("pod vanished while starting: %w", vm.ErrNotFound)
-		case fatal(w.err()):
-			return nil, w.err()
+		}
+		if err := w.err(); !ok && fatal(err) { // read once: an event may clear it meanwhile
+			return nil, err
 		}
 		select {
 		case <-ch:
@@ -238,8 +240,9 @@ func (w *watcher) waitExit(ctx context.Context, name string) (int, error) {
 			return 0, fmt.Errorf("pod being deleted: %w", vm.ErrNotFound)
 		case !ok && w.synced():
 			return 0, vm.ErrNotFound
-		case !ok && fatal(w.err()):
-			return 0, w.err()
+		}
+		if err := w.err(); !ok && fatal(err) {
+			return 0, err
 		}
 		select {
 		case <-ch:
