@@ -3,6 +3,8 @@
 package main
 
 import (
+	"context"
+
 	"github.com/vermont-ci/vermont/exec"
 	"github.com/vermont-ci/vermont/internal/wiring"
 	"github.com/vermont-ci/vermont/internal/wiring/ctrdwire"
@@ -16,4 +18,4 @@ func (b *backendFlags) openContainers(host exec.Backend) wiring.OpenContainers {
 
 // handOff is for the host-only build, which hands runs that need
 // containers to vermont-full; this build runs them itself.
-func (f *runFlags) handOff([]runPlan, stdio) (int, bool) { return 0, false }
+func (f *runFlags) handOff(context.Context, []runPlan, stdio) (int, bool) { return 0, false }

@@ -11,6 +11,8 @@ import (
 // commitLogArgs are how pushEvent reads of a commit, NUL-separated:
 // parents, author, committer, time, message, then the files changed
 // against the first parent (all of them, as added, for a root commit).
+// The cache is keyed by commit only: change these, and change
+// commitCacheVersion, so old entries are not read in the new layout.
 var commitLogArgs = []string{"log", "-1", "-z", "--format=%P%x00%an%x00%ae%x00%cn%x00%ce%x00%cI%x00%B%x00",
 	"--name-status", "--no-renames", "--diff-merges=first-parent", "--root"}
 
@@ -22,14 +24,17 @@ const (
 	maxCommitEntries = 512
 )
 
+// commitCacheVersion names the layout of commitLogArgs' output.
+const commitCacheVersion = "commits-v1"
+
 // commitCacheDir is where `vermont run` keeps commits' git log output:
-// vermont/commits in the user cache dir, "" when there is none.
+// vermont/commits-v1 in the user cache dir, "" when there is none.
 func commitCacheDir() string {
 	base, err := os.UserCacheDir()
 	if err != nil {
 		return ""
 	}
-	return filepath.Join(base, "vermont", "commits")
+	return filepath.Join(base, "vermont", commitCacheVersion)
 }
 
 // commitLog returns the fields of `git log commitLogArgs sha` run in root,

@@ -171,7 +171,7 @@ func (f *runFlags) run(ctx context.Context, event string, io stdio) int {
 		printPlans(io, plans)
 		return 0
 	}
-	if code, ok := f.handOff(plans, io); ok {
+	if code, ok := f.handOff(ctx, plans, io); ok {
 		return code
 	}
 	return f.execute(ctx, plans, base, io)

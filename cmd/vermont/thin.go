@@ -57,11 +57,11 @@ func runPrune(ctx context.Context, args []string, io stdio) int {
 // labels that -P maps to an image. A Docker action fetched from
 // elsewhere only shows itself when its step runs; that step then fails
 // naming vermont-full (openContainers).
-func (f *runFlags) handOff(plans []runPlan, io stdio) (int, bool) {
+func (f *runFlags) handOff(ctx context.Context, plans []runPlan, io stdio) (int, bool) {
 	if !f.needsContainers(plans) {
 		return 0, false
 	}
-	return handOffTo(context.Background(), "run", f.args, io), true
+	return handOffTo(ctx, "run", f.args, io), true
 }
 
 // errThin is what a container step meets in this build.
